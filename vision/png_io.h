@@ -1,0 +1,46 @@
+// PNG files <-> image tensors [C, H, W] of floats in [0, 1], through Debian's libpng16.
+//
+// Reading accepts every PNG libpng reads: grayscale, RGB, palette, with or without alpha,
+// 1 to 16 bits, interlaced or not. Pixels come back as 8-bit values / 255 (16-bit samples keep
+// their high byte); an alpha channel is dropped, not composited, since the images this project
+// handles are opaque. Writing produces an 8-bit grayscale (C = 1) or RGB (C = 3) PNG and is
+// atomic: the file is written under a temporary name in the target directory and renamed over
+// `path` only when complete, so a reader never sees a half-written image.
+//
+//   absl::StatusOr<at::Tensor> image =
+//       sf::vision::ReadPng("shirt.png", sf::vision::PngChannels::kGray);   // [1, H, W]
+//   absl::Status written = sf::vision::WritePng("out.png", *image);
+//
+// A uint8 value v survives WritePng -> ReadPng exactly: v / 255 -> round(255 * (v / 255)) = v.
+#ifndef SCRATCHFORMER_VISION_PNG_IO_H_
+#define SCRATCHFORMER_VISION_PNG_IO_H_
+
+#include <string>
+
+#include <ATen/core/Tensor.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace sf::vision {
+
+enum class PngChannels {
+  kAsStored,  // 1 channel for grayscale files, 3 for colour ones (RGB, RGBA, palette)
+  kGray,      // 1 channel; colour converted with libpng's luma weights (0.2126, 0.7152, 0.0722)
+  kRgb,       // 3 channels; grayscale replicated
+};
+
+// Reads `path`. NotFound / PermissionDenied when it cannot be opened, InvalidArgument when it
+// is not a PNG, DataLoss when it is truncated or corrupt; every message names the path.
+absl::StatusOr<at::Tensor> ReadPng(const std::string& path,
+                                   PngChannels channels = PngChannels::kAsStored);
+
+// Writes `image`, [C, H, W] or [H, W] with C = 1 or 3, as an 8-bit PNG. Floating-point values
+// are clamped to [0, 1] (NaN becomes 0) and rounded to the nearest of the 256 levels; a uint8
+// tensor is written as is. Bad shapes or dtypes are programmer errors (c10::Error); failures to
+// create, write or rename the file return an error naming the path.
+absl::Status WritePng(const std::string& path, const at::Tensor& image);
+
+}  // namespace sf::vision
+
+#endif  // SCRATCHFORMER_VISION_PNG_IO_H_
