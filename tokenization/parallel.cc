@@ -1,0 +1,42 @@
+#include "tokenization/parallel.h"
+
+#include <sched.h>
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+#include <vector>
+
+namespace sf::tokenization {
+
+int AvailableThreads() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    const int n = CPU_COUNT(&set);
+    if (n > 0) return n;
+  }
+  const unsigned hc = std::thread::hardware_concurrency();
+  return hc > 0 ? static_cast<int>(hc) : 1;
+}
+
+void ParallelFor(int64_t n, int threads, absl::FunctionRef<void(int64_t, int64_t)> fn) {
+  if (n <= 0) return;
+  if (threads <= 0) threads = AvailableThreads();
+  // Several chunks per thread so a slow chunk does not leave the others idle.
+  const int64_t chunk = std::max<int64_t>(1, n / (static_cast<int64_t>(threads) * 8));
+  const int64_t num_chunks = (n + chunk - 1) / chunk;
+  threads = static_cast<int>(std::min<int64_t>(threads, num_chunks));
+  std::atomic<int64_t> next{0};
+  const auto work = [&] {
+    for (int64_t c = next.fetch_add(1); c < num_chunks; c = next.fetch_add(1)) {
+      fn(c * chunk, std::min(n, (c + 1) * chunk));
+    }
+  };
+  std::vector<std::thread> workers;
+  workers.reserve(threads - 1);
+  for (int t = 1; t < threads; ++t) workers.emplace_back(work);
+  work();
+  for (std::thread& w : workers) w.join();
+}
+
+}  // namespace sf::tokenization

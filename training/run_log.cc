@@ -1,0 +1,70 @@
+#include "training/run_log.h"
+
+#include <cerrno>
+#include <system_error>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "training/file_io.h"
+
+namespace sf::training {
+namespace {
+
+std::string ErrnoText() { return std::error_code(errno, std::generic_category()).message(); }
+
+}  // namespace
+
+JsonLinesWriter::JsonLinesWriter(std::string path, std::FILE* file)
+    : path_(std::move(path)), file_(file) {}
+
+JsonLinesWriter::~JsonLinesWriter() { std::fclose(file_); }
+
+absl::StatusOr<std::unique_ptr<JsonLinesWriter>> JsonLinesWriter::Open(const std::string& path) {
+  std::FILE* file = std::fopen(path.c_str(), "ae");
+  if (file == nullptr) {
+    return absl::InternalError(absl::StrCat("cannot open ", path, " for appending: ", ErrnoText()));
+  }
+  return std::unique_ptr<JsonLinesWriter>(new JsonLinesWriter(path, file));
+}
+
+absl::Status JsonLinesWriter::Write(const nlohmann::json& record) {
+  const std::string line = record.dump() + "\n";
+  if (std::fwrite(line.data(), 1, line.size(), file_) != line.size() || std::fflush(file_) != 0) {
+    return absl::InternalError(absl::StrCat("cannot write ", path_, ": ", ErrnoText()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WriteJsonFile(const std::string& path, const nlohmann::json& value) {
+  return WriteFileAtomically(path, value.dump(2) + "\n");
+}
+
+RunLogger::RunLogger(std::string run_dir, std::unique_ptr<JsonLinesWriter> jsonl,
+                     std::unique_ptr<EventWriter> events)
+    : run_dir_(std::move(run_dir)), jsonl_(std::move(jsonl)), events_(std::move(events)) {}
+
+absl::StatusOr<std::unique_ptr<RunLogger>> RunLogger::Open(const std::string& run_dir) {
+  absl::Status s = CreateDirectories(run_dir);
+  if (!s.ok()) return s;
+  absl::StatusOr<std::unique_ptr<JsonLinesWriter>> jsonl =
+      JsonLinesWriter::Open(run_dir + "/metrics.jsonl");
+  if (!jsonl.ok()) return jsonl.status();
+  absl::StatusOr<std::unique_ptr<EventWriter>> events = EventWriter::Open(run_dir);
+  if (!events.ok()) return events.status();
+  return std::unique_ptr<RunLogger>(
+      new RunLogger(run_dir, *std::move(jsonl), *std::move(events)));
+}
+
+absl::Status RunLogger::Log(int64_t step, const std::map<std::string, double>& scalars) {
+  nlohmann::json record = {{"step", step}, {"wall_time", WallTimeSeconds()}};
+  for (const auto& [name, value] : scalars) record[name] = value;
+  absl::Status s = jsonl_->Write(record);
+  if (!s.ok()) return s;
+  return events_->AddScalars(step, scalars);
+}
+
+absl::Status RunLogger::WriteFinal(const nlohmann::json& summary) {
+  return WriteJsonFile(final_path(), summary);
+}
+
+}  // namespace sf::training

@@ -1,0 +1,77 @@
+#include "training/run_log.h"
+
+#include <cmath>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
+#include "gtest/gtest.h"
+#include "training/file_io.h"
+
+namespace sf::training {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string FreshDir(const std::string& name) {
+  fs::path dir = fs::path(::testing::TempDir()) / ("run_log_" + name);
+  fs::remove_all(dir);
+  return dir.string();
+}
+
+TEST(RunLogTest, AppendsJsonLinesAcrossReopens) {
+  const std::string dir = FreshDir("append");
+  for (int run = 0; run < 2; ++run) {
+    absl::StatusOr<std::unique_ptr<RunLogger>> log = RunLogger::Open(dir);
+    ASSERT_TRUE(log.ok()) << log.status();
+    ASSERT_TRUE((*log)->Log(10 * (run + 1), {{"train/loss", 0.5 - run * 0.25}}).ok());
+  }
+  const std::string text = *ReadFileToString(dir + "/metrics.jsonl");
+  std::vector<std::string> lines = absl::StrSplit(text, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 2u) << text;
+  nlohmann::json first = nlohmann::json::parse(lines[0]);
+  nlohmann::json second = nlohmann::json::parse(lines[1]);
+  EXPECT_EQ(first["step"], 10);
+  EXPECT_EQ(first["train/loss"], 0.5);
+  EXPECT_EQ(second["step"], 20);
+  EXPECT_EQ(second["train/loss"], 0.25);
+  EXPECT_GT(first["wall_time"].get<double>(), 1.6e9);
+
+  int event_files = 0;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (absl::StrContains(e.path().filename().string(), "tfevents")) ++event_files;
+  }
+  EXPECT_EQ(event_files, 2);
+}
+
+TEST(RunLogTest, NonFiniteValuesBecomeNullInJson) {
+  const std::string dir = FreshDir("nan");
+  auto log = RunLogger::Open(dir);
+  ASSERT_TRUE(log.ok());
+  ASSERT_TRUE((*log)->Log(1, {{"x", NAN}}).ok());
+  nlohmann::json line = nlohmann::json::parse(*ReadFileToString((*log)->metrics_path()));
+  EXPECT_TRUE(line["x"].is_null());
+}
+
+TEST(RunLogTest, FinalMetricsAreWrittenAsOneJsonDocument) {
+  const std::string dir = FreshDir("final");
+  auto log = RunLogger::Open(dir);
+  ASSERT_TRUE(log.ok());
+  ASSERT_TRUE((*log)->WriteFinal({{"steps", 100}, {"eval", {{"accuracy", 0.9}}}}).ok());
+  ASSERT_TRUE((*log)->WriteFinal({{"steps", 120}}).ok());
+  nlohmann::json final = nlohmann::json::parse(*ReadFileToString(dir + "/final_metrics.json"));
+  EXPECT_EQ(final, nlohmann::json({{"steps", 120}}));
+}
+
+TEST(RunLogTest, UnwritableRunDirectoryNamesThePath) {
+  const std::string file = FreshDir("file");
+  ASSERT_TRUE(WriteFileAtomically(file, "not a directory").ok());
+  absl::StatusOr<std::unique_ptr<RunLogger>> log = RunLogger::Open(file + "/sub");
+  ASSERT_FALSE(log.ok());
+  EXPECT_TRUE(absl::StrContains(log.status().message(), "run_log_file/sub")) << log.status();
+}
+
+}  // namespace
+}  // namespace sf::training

@@ -1,0 +1,437 @@
+#include "training/train_loop.h"
+
+#include <signal.h>
+
+#include <cmath>
+#include <csignal>
+#include <iostream>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include <c10/core/GradMode.h>
+#include <c10/util/Exception.h>
+#include <glog/logging.h>
+#include <torch/nn/module.h>
+#include <torch/nn/utils/clip_grad.h>
+#include <torch/optim/optimizer.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "training/checkpoint.h"
+#include "training/file_io.h"
+#include "training/metrics.h"
+#include "training/progress.h"
+#include "training/run_log.h"
+
+namespace sf::training {
+namespace {
+
+volatile std::sig_atomic_t g_stop_signal = 0;
+
+extern "C" void RecordStopSignal(int signal_number) { g_stop_signal = signal_number; }
+
+// Routes SIGINT and SIGTERM to a flag while the loop runs; the previous handlers come back
+// afterwards.
+class StopSignalGuard {
+ public:
+  explicit StopSignalGuard(bool enabled) : enabled_(enabled) {
+    if (!enabled_) return;
+    g_stop_signal = 0;
+    struct sigaction action = {};
+    action.sa_handler = RecordStopSignal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    ::sigaction(SIGINT, &action, &old_int_);
+    ::sigaction(SIGTERM, &action, &old_term_);
+  }
+  ~StopSignalGuard() {
+    if (!enabled_) return;
+    ::sigaction(SIGINT, &old_int_, nullptr);
+    ::sigaction(SIGTERM, &old_term_, nullptr);
+  }
+  StopSignalGuard(const StopSignalGuard&) = delete;
+  StopSignalGuard& operator=(const StopSignalGuard&) = delete;
+
+  bool stop_requested() const { return enabled_ && g_stop_signal != 0; }
+
+ private:
+  bool enabled_;
+  struct sigaction old_int_ = {};
+  struct sigaction old_term_ = {};
+};
+
+absl::Status ValidateOptions(const TrainLoopOptions& o, const TrainCallbacks& callbacks) {
+  auto bad = [](const std::string& what) { return absl::InvalidArgumentError(what); };
+  if (o.max_steps < 1) return bad(absl::StrCat("max_steps must be >= 1, got ", o.max_steps));
+  if (o.grad_accum_steps < 1) {
+    return bad(absl::StrCat("grad_accum_steps must be >= 1, got ", o.grad_accum_steps));
+  }
+  if (!(o.clip_grad_norm >= 0)) {
+    return bad(absl::StrCat("clip_grad_norm must be >= 0, got ", o.clip_grad_norm));
+  }
+  if (o.eval_every < 0) return bad(absl::StrCat("eval_every must be >= 0, got ", o.eval_every));
+  if (o.log_every < 1) return bad(absl::StrCat("log_every must be >= 1, got ", o.log_every));
+  if (o.checkpoint_every < 0) {
+    return bad(absl::StrCat("checkpoint_every must be >= 0, got ", o.checkpoint_every));
+  }
+  if (o.keep_last_checkpoints < 1) {
+    return bad(absl::StrCat("keep_last_checkpoints must be >= 1, got ", o.keep_last_checkpoints));
+  }
+  if (o.resume && o.checkpoint_dir.empty()) return bad("resuming needs a checkpoint directory");
+  if (o.early_stopping && !callbacks.evaluate) {
+    return bad("early stopping needs an evaluate callback");
+  }
+  if (o.restore_best_at_end && (!o.early_stopping || o.checkpoint_dir.empty())) {
+    return bad("restore_best_at_end needs early stopping and a checkpoint directory");
+  }
+  return absl::OkStatus();
+}
+
+std::vector<at::Tensor> OptimizedParameters(const torch::optim::Optimizer& optimizer) {
+  std::vector<at::Tensor> params;
+  for (const auto& group : optimizer.param_groups()) {
+    for (const at::Tensor& p : group.params()) params.push_back(p);
+  }
+  return params;
+}
+
+double GradNorm(const std::vector<at::Tensor>& params) {
+  double sum = 0.0;
+  for (const at::Tensor& p : params) {
+    if (!p.grad().defined()) continue;
+    const double n = p.grad().norm().item<double>();
+    sum += n * n;
+  }
+  return std::sqrt(sum);
+}
+
+std::string FormatMetrics(const Metrics& metrics) {
+  return absl::StrJoin(metrics, " ", [](std::string* out, const auto& kv) {
+    absl::StrAppend(out, kv.first, "=", kv.second);
+  });
+}
+
+}  // namespace
+
+std::string StopReasonName(StopReason reason) {
+  switch (reason) {
+    case StopReason::kMaxSteps:
+      return "max_steps";
+    case StopReason::kEarlyStopping:
+      return "early_stopping";
+    case StopReason::kSignal:
+      return "signal";
+  }
+  return "unknown";
+}
+
+nlohmann::json TrainResult::ToJson() const {
+  nlohmann::json j = {{"steps", steps},
+                      {"stop_reason", StopReasonName(stop_reason)},
+                      {"resumed_from_step", resumed_from_step},
+                      {"last_train_loss", last_train_loss},
+                      {"eval", last_eval},
+                      {"seconds", seconds},
+                      {"examples_per_second", examples_per_second},
+                      {"tokens_per_second", tokens_per_second}};
+  if (best_metric) {
+    j["best_metric"] = *best_metric;
+    j["best_step"] = best_step;
+  }
+  return j;
+}
+
+absl::StatusOr<TrainResult> RunTrainLoop(torch::nn::Module& model,
+                                         torch::optim::Optimizer& optimizer,
+                                         const LrSchedule* schedule,
+                                         const TrainLoopOptions& options,
+                                         const TrainCallbacks& callbacks) {
+  TORCH_CHECK(static_cast<bool>(callbacks.train_step), "RunTrainLoop needs a train_step");
+  absl::Status status = ValidateOptions(options, callbacks);
+  if (!status.ok()) return status;
+  const std::vector<at::Tensor> params = OptimizedParameters(optimizer);
+  for (const at::Tensor& p : params) {
+    if (p.device() != options.device) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the model's parameters are on ", p.device().str(), " but the run uses --device=",
+          options.device.str(), ": move the model (model->to(device)) before building the "
+          "optimizer"));
+    }
+  }
+
+  std::mt19937_64 rng(options.seed);
+  TrainingState state{&model, &optimizer, &rng};
+  std::optional<EarlyStopping> stopper;
+  if (options.early_stopping) stopper.emplace(*options.early_stopping);
+  TrainResult result;
+  int64_t step = 0;
+  int64_t examples_seen = 0;
+  int64_t tokens_seen = 0;
+
+  auto loop_state = [&]() {
+    return nlohmann::json{{"examples", examples_seen},
+                          {"tokens", tokens_seen},
+                          {"last_eval", result.last_eval},
+                          {"early_stopping", stopper ? stopper->ToJson() : nlohmann::json()}};
+  };
+  auto save = [&](const std::string& path) {
+    return SaveCheckpoint(path, state,
+                          {.step = step, .config = options.config,
+                           .tokenizer = options.tokenizer, .loop_state = loop_state()});
+  };
+
+  if (!options.checkpoint_dir.empty()) {
+    status = CreateDirectories(options.checkpoint_dir);
+    if (!status.ok()) return status;
+  }
+  if (options.resume) {
+    absl::StatusOr<std::vector<std::pair<int64_t, std::string>>> found =
+        ListCheckpoints(options.checkpoint_dir);
+    if (!found.ok()) return found.status();
+    std::vector<std::string> unreadable;
+    for (auto it = found->rbegin(); it != found->rend() && result.resumed_from_step < 0; ++it) {
+      absl::StatusOr<CheckpointInfo> info = LoadCheckpoint(
+          it->second, state,
+          {.expected_config = options.config,
+           .config_keys_allowed_to_differ = options.config_keys_allowed_to_differ});
+      if (!info.ok()) {
+        // Atomic writes make a damaged newest checkpoint unlikely (a disk error, a copy cut
+        // short); an older intact one is still a correct place to continue from.
+        if (info.status().code() != absl::StatusCode::kDataLoss) return info.status();
+        LOG(WARNING) << info.status() << "; trying an older checkpoint";
+        unreadable.push_back(std::string(info.status().message()));
+        continue;
+      }
+      step = info->step;
+      result.resumed_from_step = step;
+      const nlohmann::json ls =
+          info->loop_state.is_object() ? info->loop_state : nlohmann::json::object();
+      auto counter = [&ls](const char* key) {
+        return ls.contains(key) && ls[key].is_number_integer() ? ls[key].get<int64_t>() : 0;
+      };
+      examples_seen = counter("examples");
+      tokens_seen = counter("tokens");
+      if (ls.contains("last_eval") && ls["last_eval"].is_object()) {
+        // NaN metrics were stored as null.
+        for (const auto& item : ls["last_eval"].items()) {
+          result.last_eval[item.key()] =
+              item.value().is_number() ? item.value().get<double>() : NAN;
+        }
+      }
+      if (stopper && ls.contains("early_stopping") && !ls["early_stopping"].is_null()) {
+        status = stopper->FromJson(ls["early_stopping"]);
+        if (!status.ok()) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("cannot resume from ", it->second, ": ", status.message()));
+        }
+      }
+      LOG(INFO) << "resumed from " << it->second << " at step " << step;
+    }
+    if (result.resumed_from_step < 0 && !unreadable.empty()) {
+      return absl::DataLossError(absl::StrCat("no readable checkpoint in ",
+                                              options.checkpoint_dir, ": ",
+                                              absl::StrJoin(unreadable, "; ")));
+    }
+    if (result.resumed_from_step < 0) {
+      LOG(INFO) << "no checkpoint in " << options.checkpoint_dir << "; starting from step 0";
+    }
+  }
+
+  std::unique_ptr<RunLogger> logger;
+  if (!options.run_dir.empty()) {
+    absl::StatusOr<std::unique_ptr<RunLogger>> opened = RunLogger::Open(options.run_dir);
+    if (!opened.ok()) return opened.status();
+    logger = *std::move(opened);
+  }
+  std::unique_ptr<ProgressLine> progress;
+  if (options.show_progress) {
+    progress = std::make_unique<ProgressLine>(
+        std::cerr, ProgressOptions{.total_steps = options.max_steps, .tty = StderrIsTerminal(),
+                                   .unit = options.progress_unit,
+                                   .every_steps = options.log_every});
+  }
+  const std::string best_path =
+      options.checkpoint_dir.empty() ? "" : options.checkpoint_dir + "/best.sfckpt";
+
+  auto evaluate = [&]() -> absl::Status {
+    Metrics metrics;
+    model.eval();
+    {
+      c10::NoGradGuard no_grad;
+      EvalContext ctx{step, options.device};
+      metrics = callbacks.evaluate(ctx);
+    }
+    model.train();
+    result.last_eval = metrics;
+    if (progress) progress->Finish();
+    LOG(INFO) << "step " << step << " eval: " << FormatMetrics(metrics);
+    if (logger) {
+      Metrics prefixed;
+      for (const auto& [name, value] : metrics) prefixed["eval/" + name] = value;
+      absl::Status s = logger->Log(step, prefixed);
+      if (!s.ok()) return s;
+    }
+    if (!stopper) return absl::OkStatus();
+    auto it = metrics.find(stopper->options().metric);
+    if (it == metrics.end()) {
+      std::vector<std::string> names;
+      for (const auto& kv : metrics) names.push_back(kv.first);
+      return absl::InvalidArgumentError(absl::StrCat(
+          "early-stopping metric '", stopper->options().metric,
+          "' is not among the evaluation metrics: ", absl::StrJoin(names, ", ")));
+    }
+    if (stopper->Update(it->second, step)) {
+      LOG(INFO) << "new best " << it->first << "=" << it->second << " at step " << step;
+      if (!best_path.empty()) {
+        absl::Status s = save(best_path);
+        if (!s.ok()) return s;
+      }
+    }
+    return absl::OkStatus();
+  };
+
+  StopSignalGuard signals(options.handle_signals);
+  ThroughputMeter run_examples, run_tokens;
+  ThroughputMeter window_examples, window_tokens;
+  MeanMeter window_loss;
+  int64_t window_start_step = step;
+  model.train();
+  bool stopping = stopper && stopper->ShouldStop();
+  if (stopping) result.stop_reason = StopReason::kEarlyStopping;
+
+  while (!stopping && step < options.max_steps) {
+    optimizer.zero_grad();
+    double loss_sum = 0.0;
+    int64_t step_examples = 0;
+    int64_t step_tokens = 0;
+    for (int micro = 0; micro < options.grad_accum_steps; ++micro) {
+      TrainContext ctx{step, micro, options.grad_accum_steps, rng, options.device};
+      StepOutput out = callbacks.train_step(ctx);
+      TORCH_CHECK(out.loss.defined() && out.loss.numel() == 1,
+                  "train_step must return a scalar loss, got ",
+                  out.loss.defined() ? out.loss.sizes() : at::IntArrayRef{});
+      const double loss_value = out.loss.item<double>();
+      if (!std::isfinite(loss_value) && options.stop_on_nonfinite_loss) {
+        if (progress) progress->Finish();
+        return absl::AbortedError(absl::StrCat("the loss is ", loss_value, " at step ", step + 1,
+                                               " (micro-batch ", micro,
+                                               "): training diverged; lower the learning rate "
+                                               "or clip gradients"));
+      }
+      (options.grad_accum_steps == 1 ? out.loss : out.loss / options.grad_accum_steps)
+          .backward();
+      loss_sum += loss_value;
+      step_examples += out.examples;
+      step_tokens += out.tokens;
+    }
+    const double loss = loss_sum / options.grad_accum_steps;
+    const bool log_now = (step + 1) % options.log_every == 0 || step + 1 == options.max_steps;
+    double grad_norm = NAN;
+    if (options.clip_grad_norm > 0) {
+      grad_norm = torch::nn::utils::clip_grad_norm_(params, options.clip_grad_norm);
+    } else if (log_now) {
+      grad_norm = GradNorm(params);
+    }
+    const double lr = schedule != nullptr ? schedule->Apply(optimizer, step)
+                                          : optimizer.param_groups()[0].options().get_lr();
+    optimizer.step();
+    ++step;
+
+    examples_seen += step_examples;
+    tokens_seen += step_tokens;
+    run_examples.Add(step_examples);
+    run_tokens.Add(step_tokens);
+    window_examples.Add(step_examples);
+    window_tokens.Add(step_tokens);
+    window_loss.Add(loss);
+    if (callbacks.on_step) callbacks.on_step({step, loss, lr, grad_norm});
+    if (progress) {
+      progress->Update(step, loss, options.progress_unit == "tok" ? step_tokens : step_examples);
+    }
+    if (log_now) {
+      result.last_train_loss = window_loss.Mean();
+      Metrics scalars = {{"train/loss", result.last_train_loss},
+                         {"train/lr", lr},
+                         {"train/grad_norm", grad_norm},
+                         {"train/examples_per_second", window_examples.Rate()}};
+      if (window_tokens.count() > 0) scalars["train/tokens_per_second"] = window_tokens.Rate();
+      if (!progress) {
+        LOG(INFO) << "step " << step << "/" << options.max_steps << " "
+                  << FormatMetrics(scalars) << " (" << step - window_start_step << " steps)";
+      }
+      if (logger) {
+        status = logger->Log(step, scalars);
+        if (!status.ok()) return status;
+      }
+      window_loss.Reset();
+      window_examples.Start();
+      window_tokens.Start();
+      window_start_step = step;
+    }
+
+    bool evaluated = false;
+    if (callbacks.evaluate && options.eval_every > 0 && step % options.eval_every == 0) {
+      status = evaluate();
+      if (!status.ok()) return status;
+      evaluated = true;
+      if (stopper && stopper->ShouldStop()) {
+        LOG(INFO) << "early stopping at step " << step << ": no improvement of "
+                  << stopper->options().metric << " in " << stopper->evaluations_since_best()
+                  << " evaluations (best " << stopper->best() << " at step "
+                  << stopper->best_step() << ")";
+        stopping = true;
+        result.stop_reason = StopReason::kEarlyStopping;
+      }
+    }
+    if (signals.stop_requested()) {
+      if (progress) progress->Finish();
+      LOG(INFO) << "signal " << g_stop_signal << " received: stopping after step " << step;
+      stopping = true;
+      result.stop_reason = StopReason::kSignal;
+    }
+    const bool last = stopping || step == options.max_steps;
+    if (!options.checkpoint_dir.empty() &&
+        (last || (options.checkpoint_every > 0 && step % options.checkpoint_every == 0))) {
+      const std::string path = options.checkpoint_dir + "/" + CheckpointFileName(step);
+      status = save(path);
+      if (!status.ok()) return status;
+      status = PruneCheckpoints(options.checkpoint_dir, options.keep_last_checkpoints);
+      if (!status.ok()) return status;
+      LOG(INFO) << "saved checkpoint " << path;
+    }
+    // After the final checkpoint, so the checkpoint equals the state an uninterrupted run
+    // has at this step (this extra evaluation is not part of that run).
+    if (step == options.max_steps && !evaluated && callbacks.evaluate && options.eval_at_end) {
+      status = evaluate();
+      if (!status.ok()) return status;
+    }
+  }
+  if (progress) progress->Finish();
+
+  result.steps = step;
+  if (stopper && stopper->has_best()) {
+    result.best_metric = stopper->best();
+    result.best_step = stopper->best_step();
+  }
+  if (options.restore_best_at_end && stopper && stopper->has_best()) {
+    absl::StatusOr<CheckpointInfo> best = LoadCheckpoint(
+        best_path, {&model}, {.restore_optimizer = false, .restore_rng = false});
+    if (!best.ok()) return best.status();
+    LOG(INFO) << "restored the weights of step " << best->step << " from " << best_path;
+  }
+  result.seconds = run_examples.ElapsedSeconds();
+  result.examples_per_second = run_examples.Rate();
+  result.tokens_per_second = run_tokens.Rate();
+  if (logger) {
+    nlohmann::json final_json = result.ToJson();
+    final_json["config"] = options.config;
+    status = logger->WriteFinal(final_json);
+    if (!status.ok()) return status;
+  }
+  LOG(INFO) << "training stopped (" << StopReasonName(result.stop_reason) << ") after step "
+            << step;
+  return result;
+}
+
+}  // namespace sf::training
