@@ -1,12 +1,12 @@
 #include "tokenization/batching.h"
 
-#include <algorithm>
-#include <utility>
-
 #include <ATen/ops/empty.h>
 #include <ATen/ops/full.h>
 #include <ATen/ops/zeros.h>
 #include <c10/util/Exception.h>
+
+#include <algorithm>
+#include <utility>
 
 namespace sf::tokenization {
 namespace {

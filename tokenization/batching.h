@@ -14,10 +14,10 @@
 #ifndef SCRATCHFORMER_TOKENIZATION_BATCHING_H_
 #define SCRATCHFORMER_TOKENIZATION_BATCHING_H_
 
+#include <ATen/core/Tensor.h>
+
 #include <cstdint>
 #include <vector>
-
-#include <ATen/core/Tensor.h>
 
 #include "absl/types/span.h"
 #include "tokenization/vocabulary.h"
@@ -41,17 +41,32 @@ struct PadOptions {
   TruncationSide truncation = TruncationSide::kRight;
   int64_t pad_to_multiple_of = 1;  // round the padded length up (kLongest), e.g. 8
 
-  PadOptions& PadId(int64_t v) { pad_id = v; return *this; }
-  PadOptions& MaxLength(int64_t v) { max_length = v; return *this; }
-  PadOptions& WithPadding(Padding v) { padding = v; return *this; }
-  PadOptions& Truncation(TruncationSide v) { truncation = v; return *this; }
-  PadOptions& PadToMultipleOf(int64_t v) { pad_to_multiple_of = v; return *this; }
+  PadOptions& PadId(int64_t v) {
+    pad_id = v;
+    return *this;
+  }
+  PadOptions& MaxLength(int64_t v) {
+    max_length = v;
+    return *this;
+  }
+  PadOptions& WithPadding(Padding v) {
+    padding = v;
+    return *this;
+  }
+  PadOptions& Truncation(TruncationSide v) {
+    truncation = v;
+    return *this;
+  }
+  PadOptions& PadToMultipleOf(int64_t v) {
+    pad_to_multiple_of = v;
+    return *this;
+  }
 };
 
 struct PaddedBatch {
-  at::Tensor ids;      // int64 [B, L], pad_id after each sequence
-  at::Tensor mask;     // bool [B, L], true = real token
-  at::Tensor lengths;  // int64 [B], real lengths after truncation
+  at::Tensor ids;         // int64 [B, L], pad_id after each sequence
+  at::Tensor mask;        // bool [B, L], true = real token
+  at::Tensor lengths;     // int64 [B], real lengths after truncation
   int64_t truncated = 0;  // how many sequences lost tokens
 };
 

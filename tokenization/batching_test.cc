@@ -1,9 +1,9 @@
 #include "tokenization/batching.h"
 
-#include <vector>
-
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
+
+#include <vector>
 
 namespace sf::tokenization {
 namespace {
@@ -19,10 +19,9 @@ at::Tensor Long(std::vector<int64_t> v, std::vector<int64_t> shape) {
 
 TEST(PadBatchTest, PadsToTheLongestWithAMask) {
   PaddedBatch b = PadBatch(Sequences(), PadOptions().PadId(0));
-  EXPECT_TRUE(at::equal(b.ids, Long({5, 6, 7, 0, 0,  //
-                                     8, 0, 0, 0, 0,  //
-                                     9, 10, 11, 12, 13,
-                                     0, 0, 0, 0, 0},
+  EXPECT_TRUE(at::equal(b.ids, Long({5, 6,  7,  0,  0,  //
+                                     8, 0,  0,  0,  0,  //
+                                     9, 10, 11, 12, 13, 0, 0, 0, 0, 0},
                                     {4, 5})));
   EXPECT_EQ(b.mask.scalar_type(), at::kBool);
   EXPECT_TRUE(at::equal(b.mask, b.ids.ne(0)));
@@ -72,7 +71,8 @@ TEST(PackBatchTest, TruncatesAndAgreesWithPadding) {
   EXPECT_EQ(p.truncated, 2);
   EXPECT_EQ(p.max_seqlen, 2);
   // The packed tokens are the padded batch's real tokens, in order.
-  PaddedBatch b = PadBatch(Sequences(), PadOptions().MaxLength(2).Truncation(TruncationSide::kLeft));
+  PaddedBatch b =
+      PadBatch(Sequences(), PadOptions().MaxLength(2).Truncation(TruncationSide::kLeft));
   EXPECT_TRUE(at::equal(b.ids.masked_select(b.mask), p.tokens));
   EXPECT_TRUE(at::equal(p.cu_seqlens.slice(0, 1) - p.cu_seqlens.slice(0, 0, -1), b.lengths));
 }

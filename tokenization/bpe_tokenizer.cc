@@ -19,8 +19,7 @@ struct BpeTokenizer::CacheShard {
   absl::flat_hash_map<std::string, std::vector<TokenId>> pieces;  // guarded by mu
 };
 
-BpeTokenizer::BpeTokenizer(Vocabulary vocab, std::vector<Merge> merges,
-                           const BpeOptions& options)
+BpeTokenizer::BpeTokenizer(Vocabulary vocab, std::vector<Merge> merges, const BpeOptions& options)
     : vocab_(std::move(vocab)),
       merges_(std::move(merges)),
       options_(options),
@@ -47,8 +46,8 @@ absl::StatusOr<std::unique_ptr<BpeTokenizer>> BpeTokenizer::Create(Vocabulary vo
     }
     absl::StatusOr<std::string> bytes = ByteLevelToBytes(v.Token(id));
     if (!bytes.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("vocabulary token ", id, ": ",
-                                                     bytes.status().message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("vocabulary token ", id, ": ", bytes.status().message()));
     }
     tok->token_bytes_[id] = *std::move(bytes);
   }
@@ -56,9 +55,9 @@ absl::StatusOr<std::unique_ptr<BpeTokenizer>> BpeTokenizer::Create(Vocabulary vo
     std::string spelling = BytesToByteLevel(std::string(1, static_cast<char>(b)));
     std::optional<TokenId> id = v.Find(spelling);
     if (!id || v.IsSpecial(*id)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "the vocabulary lacks the token '", spelling, "' of byte ", b,
-          " (byte-level BPE needs all 256 byte tokens)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("the vocabulary lacks the token '", spelling, "' of byte ", b,
+                       " (byte-level BPE needs all 256 byte tokens)"));
     }
     tok->byte_ids_[b] = *id;
   }
@@ -81,8 +80,8 @@ absl::StatusOr<std::unique_ptr<BpeTokenizer>> BpeTokenizer::Create(Vocabulary vo
                                                                                : *r),
                                                      "'"));
     }
-    auto [it, inserted] = tok->merge_targets_.emplace(
-        PairKey(*l, *r), MergeTarget{static_cast<int32_t>(rank), *out});
+    auto [it, inserted] =
+        tok->merge_targets_.emplace(PairKey(*l, *r), MergeTarget{static_cast<int32_t>(rank), *out});
     if (!inserted) {
       return absl::InvalidArgumentError(absl::StrCat("merge ", rank, " ('", left, "' '", right,
                                                      "') repeats merge ", it->second.rank));
@@ -145,8 +144,8 @@ void BpeTokenizer::EncodePiece(absl::string_view piece, std::vector<TokenId>* id
     return;
   }
   // A cheap shard choice (the map hashes the piece again anyway).
-  const size_t spread = piece.size() * 131 + static_cast<uint8_t>(piece[0]) * 31 +
-                        static_cast<uint8_t>(piece.back());
+  const size_t spread =
+      piece.size() * 131 + static_cast<uint8_t>(piece[0]) * 31 + static_cast<uint8_t>(piece.back());
   CacheShard& shard = cache_[spread % kCacheShards];
   {
     std::shared_lock<std::shared_mutex> lock(shard.mu);

@@ -38,9 +38,18 @@ struct BpeOptions {
   PreTokenizerKind pre_tokenizer = PreTokenizerKind::kGpt2;
   int64_t cache_capacity = 1 << 17;  // pieces remembered (0: no cache); a full shard is cleared
 
-  BpeOptions& Normalizer(const NormalizerOptions& v) { normalizer = v; return *this; }
-  BpeOptions& PreTokenizer(PreTokenizerKind v) { pre_tokenizer = v; return *this; }
-  BpeOptions& CacheCapacity(int64_t v) { cache_capacity = v; return *this; }
+  BpeOptions& WithNormalizer(const NormalizerOptions& v) {
+    normalizer = v;
+    return *this;
+  }
+  BpeOptions& WithPreTokenizer(PreTokenizerKind v) {
+    pre_tokenizer = v;
+    return *this;
+  }
+  BpeOptions& CacheCapacity(int64_t v) {
+    cache_capacity = v;
+    return *this;
+  }
   // The cache does not change results, so it is not part of a tokenizer's identity.
   bool operator==(const BpeOptions& o) const {
     return normalizer == o.normalizer && pre_tokenizer == o.pre_tokenizer;
@@ -90,15 +99,16 @@ class BpeTokenizer : public Tokenizer {
 
   BpeTokenizer(Vocabulary vocab, std::vector<Merge> merges, const BpeOptions& options);
   static uint64_t PairKey(TokenId left, TokenId right) {
-    return (static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32) | static_cast<uint32_t>(right);
+    return (static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32) |
+           static_cast<uint32_t>(right);
   }
   void EncodePiece(absl::string_view piece, std::vector<TokenId>* ids) const;
 
   Vocabulary vocab_;
   std::vector<Merge> merges_;
   BpeOptions options_;
-  sf::tokenization::Normalizer normalizer_;
-  sf::tokenization::PreTokenizer pre_tokenizer_;
+  Normalizer normalizer_;
+  PreTokenizer pre_tokenizer_;
   std::array<TokenId, 256> byte_ids_{};
   std::vector<std::string> token_bytes_;
   absl::flat_hash_map<uint64_t, MergeTarget> merge_targets_;

@@ -1,13 +1,13 @@
 #include "tokenization/bpe_tokenizer.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <memory>
 #include <random>
 #include <string>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "tokenization/byte_level.h"
 #include "tokenization/random_text.h"
@@ -23,7 +23,8 @@ using ::testing::HasSubstr;
 std::unique_ptr<BpeTokenizer> Make(const std::vector<std::pair<std::string, std::string>>& merges,
                                    const BpeOptions& options = BpeOptions()) {
   std::vector<std::string> tokens = {"<|endoftext|>"};
-  for (int b = 0; b < 256; ++b) tokens.push_back(BytesToByteLevel(std::string(1, static_cast<char>(b))));
+  for (int b = 0; b < 256; ++b)
+    tokens.push_back(BytesToByteLevel(std::string(1, static_cast<char>(b))));
   std::vector<BpeTokenizer::Merge> spelled;
   for (const auto& [l, r] : merges) {
     tokens.push_back(BytesToByteLevel(l + r));
@@ -46,8 +47,8 @@ std::vector<std::string> Pieces(const BpeTokenizer& tok, absl::string_view text)
 }
 
 std::unique_ptr<BpeTokenizer> HelloWorld() {
-  return Make({{"h", "e"}, {"l", "l"}, {"he", "ll"}, {"hell", "o"}, {" ", "w"}, {"o", "r"},
-               {" w", "or"}});
+  return Make(
+      {{"h", "e"}, {"l", "l"}, {"he", "ll"}, {"hell", "o"}, {" ", "w"}, {"o", "r"}, {" w", "or"}});
 }
 
 TEST(BpeTokenizerTest, AppliesMergesWithinPieces) {
@@ -72,8 +73,8 @@ TEST(BpeTokenizerTest, EqualPairsMergeLeftToRight) {
 
 // GPT-2's reference loop (encoder.py's bpe()): merge every occurrence of the lowest-ranked pair
 // left to right, repeat. The heap encoder must agree with it.
-std::vector<std::string> ReferenceBpe(const std::string& word,
-                                      const std::vector<std::pair<std::string, std::string>>& merges) {
+std::vector<std::string> ReferenceBpe(
+    const std::string& word, const std::vector<std::pair<std::string, std::string>>& merges) {
   std::vector<std::string> parts;
   for (char c : word) parts.emplace_back(1, c);
   while (parts.size() > 1) {
@@ -174,12 +175,13 @@ TEST(BpeTokenizerTest, EmptyAndVeryLongInput) {
 
 TEST(BpeTokenizerTest, CacheDoesNotChangeResults) {
   std::unique_ptr<BpeTokenizer> cached = HelloWorld();
-  std::unique_ptr<BpeTokenizer> uncached =
-      Make({{"h", "e"}, {"l", "l"}, {"he", "ll"}, {"hell", "o"}, {" ", "w"}, {"o", "r"}, {" w", "or"}},
-           BpeOptions().CacheCapacity(0));
+  std::unique_ptr<BpeTokenizer> uncached = Make(
+      {{"h", "e"}, {"l", "l"}, {"he", "ll"}, {"hell", "o"}, {" ", "w"}, {"o", "r"}, {" w", "or"}},
+      BpeOptions().CacheCapacity(0));
   std::vector<std::string> texts;
   std::mt19937 rng(9);
-  for (int i = 0; i < 400; ++i) texts.push_back(i % 2 ? "hello world, hello" : RandomUtf8(&rng, 20));
+  for (int i = 0; i < 400; ++i)
+    texts.push_back(i % 2 ? "hello world, hello" : RandomUtf8(&rng, 20));
   const auto first = cached->EncodeBatch(texts, {}, 4);
   EXPECT_GT(cached->cache_size(), 0);
   const auto second = cached->EncodeBatch(texts, {}, 4);
@@ -203,22 +205,24 @@ TEST(BpeTokenizerTest, SmallCacheStaysBounded) {
 TEST(BpeTokenizerTest, InvalidUtf8IsReplacedOrRejected) {
   std::unique_ptr<BpeTokenizer> tok = HelloWorld();
   EXPECT_EQ(*tok->Decode(*tok->Encode("he\xFFllo")), "he\uFFFDllo");
-  std::unique_ptr<BpeTokenizer> strict =
-      Make({}, BpeOptions().Normalizer(NormalizerOptions().InvalidUtf8(InvalidUtf8Policy::kReject)));
+  std::unique_ptr<BpeTokenizer> strict = Make(
+      {}, BpeOptions().WithNormalizer(NormalizerOptions().InvalidUtf8(InvalidUtf8Policy::kReject)));
   EXPECT_THAT(strict->Encode("he\xFFllo").status().message(), HasSubstr("byte offset 2"));
 }
 
 TEST(BpeTokenizerTest, CreateValidatesVocabularyAndMerges) {
   std::vector<std::string> bytes;
-  for (int b = 0; b < 256; ++b) bytes.push_back(BytesToByteLevel(std::string(1, static_cast<char>(b))));
+  for (int b = 0; b < 256; ++b)
+    bytes.push_back(BytesToByteLevel(std::string(1, static_cast<char>(b))));
   std::vector<std::string> short_vocab(bytes.begin() + 1, bytes.end());
   EXPECT_THAT(BpeTokenizer::Create(*Vocabulary::FromTokens(short_vocab, {}), {}).status().message(),
               HasSubstr("of byte 0"));
 
   std::vector<std::string> with_ab = bytes;
   with_ab.push_back("ab");
-  EXPECT_THAT(BpeTokenizer::Create(*Vocabulary::FromTokens(with_ab, {}), {{"a", "c"}}).status().message(),
-              HasSubstr("merge 0 ('a' 'c'): its merged token is not in the vocabulary"));
+  EXPECT_THAT(
+      BpeTokenizer::Create(*Vocabulary::FromTokens(with_ab, {}), {{"a", "c"}}).status().message(),
+      HasSubstr("merge 0 ('a' 'c'): its merged token is not in the vocabulary"));
   EXPECT_THAT(BpeTokenizer::Create(*Vocabulary::FromTokens(with_ab, {}), {{"a", "b"}, {"a", "b"}})
                   .status()
                   .message(),

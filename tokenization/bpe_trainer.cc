@@ -4,10 +4,9 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "tokenization/byte_level.h"
 #include "tokenization/normalizer.h"
-#include "tokenization/parallel.h"
+#include "tokenization/corpus_counter.h"
 #include "tokenization/pre_tokenizer.h"
 
 namespace sf::tokenization {
@@ -49,7 +48,8 @@ std::vector<ByteMerge> LearnBpeMerges(const absl::flat_hash_map<std::string, int
   std::vector<const std::pair<const std::string, int64_t>*> sorted;
   sorted.reserve(word_counts.size());
   for (const auto& entry : word_counts) sorted.push_back(&entry);
-  std::sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  std::sort(sorted.begin(), sorted.end(),
+            [](const auto* a, const auto* b) { return a->first < b->first; });
   std::vector<Word> words;
   words.reserve(sorted.size());
   for (const auto* entry : sorted) {
@@ -174,9 +174,9 @@ absl::StatusOr<std::unique_ptr<BpeTokenizer>> TrainBpe(absl::Span<const std::str
                                                        BpeTrainingStats* stats) {
   const int64_t fixed = static_cast<int64_t>(options.specials.size()) + 256;
   if (options.vocab_size < fixed) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "vocab_size ", options.vocab_size, " cannot hold the ", options.specials.size(),
-        " special tokens and 256 byte tokens"));
+    return absl::InvalidArgumentError(absl::StrCat("vocab_size ", options.vocab_size,
+                                                   " cannot hold the ", options.specials.size(),
+                                                   " special tokens and 256 byte tokens"));
   }
   if (options.min_pair_frequency < 1) {
     return absl::InvalidArgumentError(
@@ -185,31 +185,10 @@ absl::StatusOr<std::unique_ptr<BpeTokenizer>> TrainBpe(absl::Span<const std::str
   const auto count_start = std::chrono::steady_clock::now();
   const Normalizer normalizer(options.tokenizer.normalizer);
   const PreTokenizer pre_tokenizer(options.tokenizer.pre_tokenizer);
-  TokenCounter total;
-  absl::Mutex mu;
-  size_t first_error = texts.size();
-  absl::Status error;
-  ParallelFor(static_cast<int64_t>(texts.size()), options.threads, [&](int64_t begin, int64_t end) {
-    TokenCounter local;
-    std::string scratch;
-    for (int64_t i = begin; i < end; ++i) {
-      absl::StatusOr<absl::string_view> text = normalizer.Normalize(texts[i], &scratch);
-      if (!text.ok()) {
-        absl::MutexLock lock(&mu);
-        if (static_cast<size_t>(i) < first_error) {
-          first_error = i;
-          error = text.status();
-        }
-        return;
-      }
-      pre_tokenizer.Split(*text, [&](absl::string_view piece) { local.Add(piece); });
-    }
-    absl::MutexLock lock(&mu);
-    total.Merge(local);
-  });
-  if (first_error < texts.size()) {
-    return absl::Status(error.code(), absl::StrCat("text ", first_error, ": ", error.message()));
-  }
+  absl::StatusOr<TokenCounter> counted =
+      CountPieces(texts, normalizer, pre_tokenizer, options.threads);
+  if (!counted.ok()) return counted.status();
+  const TokenCounter& total = *counted;
   const double count_seconds = SecondsSince(count_start);
 
   const auto merge_start = std::chrono::steady_clock::now();
@@ -223,7 +202,8 @@ absl::StatusOr<std::unique_ptr<BpeTokenizer>> TrainBpe(absl::Span<const std::str
   }
   const std::vector<ByteMerge> byte_merges = LearnBpeMerges(
       total.counts(), options.vocab_size - fixed, options.min_pair_frequency, forbidden);
-  for (int b = 0; b < 256; ++b) tokens.push_back(BytesToByteLevel(std::string(1, static_cast<char>(b))));
+  for (int b = 0; b < 256; ++b)
+    tokens.push_back(BytesToByteLevel(std::string(1, static_cast<char>(b))));
   absl::flat_hash_set<std::string> seen(tokens.begin(), tokens.end());
   std::vector<BpeTokenizer::Merge> merges;
   merges.reserve(byte_merges.size());

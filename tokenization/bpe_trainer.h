@@ -43,25 +43,40 @@ std::vector<ByteMerge> LearnBpeMerges(const absl::flat_hash_map<std::string, int
                                       const absl::flat_hash_set<std::string>& forbidden = {});
 
 struct BpeTrainerOptions {
-  int64_t vocab_size = 16000;        // specials + 256 bytes + merged tokens
-  int64_t min_pair_frequency = 2;    // merging stops early below this
+  int64_t vocab_size = 16000;      // specials + 256 bytes + merged tokens
+  int64_t min_pair_frequency = 2;  // merging stops early below this
   std::vector<SpecialToken> specials = AllSpecialTokens();
-  BpeOptions tokenizer;              // normaliser and pre-tokeniser used for training too
-  int threads = 1;                   // for counting words; 0: all cores
+  BpeOptions tokenizer;  // normaliser and pre-tokeniser used for training too
+  int threads = 1;       // for counting words; 0: all cores
 
-  BpeTrainerOptions& VocabSize(int64_t v) { vocab_size = v; return *this; }
-  BpeTrainerOptions& MinPairFrequency(int64_t v) { min_pair_frequency = v; return *this; }
-  BpeTrainerOptions& Specials(std::vector<SpecialToken> v) { specials = std::move(v); return *this; }
-  BpeTrainerOptions& Tokenizer(const BpeOptions& v) { tokenizer = v; return *this; }
-  BpeTrainerOptions& Threads(int v) { threads = v; return *this; }
+  BpeTrainerOptions& VocabSize(int64_t v) {
+    vocab_size = v;
+    return *this;
+  }
+  BpeTrainerOptions& MinPairFrequency(int64_t v) {
+    min_pair_frequency = v;
+    return *this;
+  }
+  BpeTrainerOptions& Specials(std::vector<SpecialToken> v) {
+    specials = std::move(v);
+    return *this;
+  }
+  BpeTrainerOptions& WithTokenizer(const BpeOptions& v) {
+    tokenizer = v;
+    return *this;
+  }
+  BpeTrainerOptions& Threads(int v) {
+    threads = v;
+    return *this;
+  }
 };
 
 struct BpeTrainingStats {
-  int64_t total_words = 0;     // pieces in the corpus
+  int64_t total_words = 0;  // pieces in the corpus
   int64_t distinct_words = 0;
   int64_t merges = 0;
-  double count_seconds = 0;    // normalising, splitting and counting
-  double merge_seconds = 0;    // learning the merges
+  double count_seconds = 0;  // normalising, splitting and counting
+  double merge_seconds = 0;  // learning the merges
 };
 
 // Errors: vocab_size below specials + 256, min_pair_frequency < 1, or a text the normaliser

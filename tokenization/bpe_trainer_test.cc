@@ -1,16 +1,16 @@
 #include "tokenization/bpe_trainer.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <fstream>
 #include <map>
-#include <set>
 #include <memory>
 #include <random>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "absl/strings/str_split.h"
 #include "runtime/test_data.h"
@@ -37,9 +37,9 @@ using Merges = std::vector<ByteMerge>;
 TEST(LearnBpeMergesTest, HandComputedSennrichExample) {
   const absl::flat_hash_map<std::string, int64_t> words = {
       {"low", 5}, {"lower", 2}, {"newest", 6}, {"widest", 3}};
-  const Merges expected = {{"e", "s"},   {"es", "t"},    {"l", "o"},  {"lo", "w"},
-                           {"e", "w"},   {"ew", "est"},  {"n", "ewest"}, {"d", "est"},
-                           {"i", "dest"}, {"w", "idest"}, {"e", "r"},  {"low", "er"}};
+  const Merges expected = {{"e", "s"},    {"es", "t"},    {"l", "o"},     {"lo", "w"},
+                           {"e", "w"},    {"ew", "est"},  {"n", "ewest"}, {"d", "est"},
+                           {"i", "dest"}, {"w", "idest"}, {"e", "r"},     {"low", "er"}};
   EXPECT_EQ(LearnBpeMerges(words, 100, 1), expected);
   EXPECT_EQ(LearnBpeMerges(words, 100, 3), Merges(expected.begin(), expected.begin() + 10));
   EXPECT_EQ(LearnBpeMerges(words, 4, 1), Merges(expected.begin(), expected.begin() + 4));
@@ -153,8 +153,8 @@ TEST(TrainBpeTest, StopsWhenPairsBecomeRare) {
       TrainBpe({"ab ab ab cd"}, BpeTrainerOptions().VocabSize(1000).MinPairFrequency(2));
   ASSERT_TRUE(tok.ok());
   // (a,b) x3, (Ġ,ab) x2: "cd" and "Ġc" occur once.
-  EXPECT_THAT((*tok)->merges(), ElementsAre(BpeTokenizer::Merge{"a", "b"},
-                                            BpeTokenizer::Merge{"Ġ", "ab"}));
+  EXPECT_THAT((*tok)->merges(),
+              ElementsAre(BpeTokenizer::Merge{"a", "b"}, BpeTokenizer::Merge{"Ġ", "ab"}));
 }
 
 TEST(TrainBpeTest, DeterministicAcrossThreadCounts) {
@@ -200,7 +200,9 @@ TEST(TrainBpeTest, Errors) {
               HasSubstr("min_pair_frequency"));
   BpeOptions strict;
   strict.normalizer.invalid_utf8 = InvalidUtf8Policy::kReject;
-  EXPECT_THAT(TrainBpe({"ok", "ok", "bad\xFF"}, BpeTrainerOptions().Tokenizer(strict)).status().message(),
+  EXPECT_THAT(TrainBpe({"ok", "ok", "bad\xFF"}, BpeTrainerOptions().WithTokenizer(strict))
+                  .status()
+                  .message(),
               HasSubstr("text 2: invalid UTF-8 at byte offset 3"));
 }
 

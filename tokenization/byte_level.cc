@@ -55,10 +55,10 @@ absl::StatusOr<std::string> ByteLevelToBytes(absl::string_view text) {
     const Utf8Char c = DecodeUtf8(text, pos);
     std::optional<uint8_t> byte = c.valid ? CodePointToByte(c.code_point) : std::nullopt;
     if (!byte) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "'%s' is not a byte-level token: byte offset %d holds %s", text, pos,
-          c.valid ? absl::StrFormat("U+%04X, outside the byte map", c.code_point)
-                  : std::string("invalid UTF-8")));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("'%s' is not a byte-level token: byte offset %d holds %s", text, pos,
+                          c.valid ? absl::StrFormat("U+%04X, outside the byte map", c.code_point)
+                                  : std::string("invalid UTF-8")));
     }
     out.push_back(static_cast<char>(*byte));
     pos += c.length;

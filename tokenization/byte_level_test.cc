@@ -1,11 +1,11 @@
 #include "tokenization/byte_level.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <random>
 #include <set>
 #include <string>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 namespace sf::tokenization {
 namespace {

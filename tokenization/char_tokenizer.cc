@@ -58,9 +58,9 @@ absl::StatusOr<std::unique_ptr<CharTokenizer>> CharTokenizer::Create(
     }
     if (token.empty() || FindInvalidUtf8(token) != token.size() ||
         DecodeUtf8(token, 0).length != static_cast<int>(token.size())) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "character vocabulary token ", id, " '", token,
-          "' is neither one character, a special token nor a <0xNN> byte token"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("character vocabulary token ", id, " '", token,
+                       "' is neither one character, a special token nor a <0xNN> byte token"));
     }
     const char32_t cp = DecodeUtf8(token, 0).code_point;
     if (cp < 128) {

@@ -33,8 +33,14 @@ struct CharTokenizerOptions {
   NormalizerOptions normalizer;  // identity: every character is kept
   bool byte_fallback = true;
 
-  CharTokenizerOptions& Normalizer(const NormalizerOptions& v) { normalizer = v; return *this; }
-  CharTokenizerOptions& ByteFallback(bool v) { byte_fallback = v; return *this; }
+  CharTokenizerOptions& WithNormalizer(const NormalizerOptions& v) {
+    normalizer = v;
+    return *this;
+  }
+  CharTokenizerOptions& ByteFallback(bool v) {
+    byte_fallback = v;
+    return *this;
+  }
   bool operator==(const CharTokenizerOptions& o) const {
     return normalizer == o.normalizer && byte_fallback == o.byte_fallback;
   }
@@ -70,11 +76,11 @@ class CharTokenizer : public Tokenizer {
 
   Vocabulary vocab_;
   CharTokenizerOptions options_;
-  sf::tokenization::Normalizer normalizer_;
-  std::array<TokenId, 128> ascii_ids_;             // -1: not in the vocabulary
+  Normalizer normalizer_;
+  std::array<TokenId, 128> ascii_ids_;               // -1: not in the vocabulary
   absl::flat_hash_map<char32_t, TokenId> char_ids_;  // code points >= 128
-  std::array<TokenId, 256> byte_ids_;              // byte fallback, -1 when disabled
-  std::vector<int16_t> fallback_byte_;             // per id: the byte it stands for, or -1
+  std::array<TokenId, 256> byte_ids_;                // byte fallback, -1 when disabled
+  std::vector<int16_t> fallback_byte_;               // per id: the byte it stands for, or -1
   std::optional<TokenId> unk_id_;
 };
 

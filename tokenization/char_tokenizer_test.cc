@@ -1,12 +1,12 @@
 #include "tokenization/char_tokenizer.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <memory>
 #include <random>
 #include <string>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "tokenization/random_text.h"
 
@@ -82,9 +82,11 @@ TEST(CharTokenizerTest, EmptyAndVeryLongInput) {
 
 TEST(CharTokenizerTest, InvalidUtf8IsReplacedOrRejected) {
   std::unique_ptr<CharTokenizer> tok = Train();
-  EXPECT_EQ(*tok->Decode(*tok->Encode("a\xFF" "b")), "a\uFFFDb");
-  std::unique_ptr<CharTokenizer> strict = Train(
-      CharTokenizerOptions().Normalizer(NormalizerOptions().InvalidUtf8(InvalidUtf8Policy::kReject)));
+  EXPECT_EQ(*tok->Decode(*tok->Encode("a\xFF"
+                                      "b")),
+            "a\uFFFDb");
+  std::unique_ptr<CharTokenizer> strict = Train(CharTokenizerOptions().WithNormalizer(
+      NormalizerOptions().InvalidUtf8(InvalidUtf8Policy::kReject)));
   EXPECT_THAT(strict->Encode("ab\xE2\x82").status().message(), HasSubstr("byte offset 2"));
 }
 
@@ -106,10 +108,11 @@ TEST(CharTokenizerTest, MaxSizeKeepsTheMostFrequentCharacters) {
   EXPECT_EQ(tok->vocabulary().Token(262), " ");
   EXPECT_EQ(tok->vocabulary().Token(263), "o");
   // The specials and the 256 byte tokens must fit.
-  EXPECT_THAT(CharTokenizer::Train({"abc"}, CharTokenizerOptions(), VocabularyOptions().MaxSize(100))
-                  .status()
-                  .message(),
-              HasSubstr("max_size 100"));
+  EXPECT_THAT(
+      CharTokenizer::Train({"abc"}, CharTokenizerOptions(), VocabularyOptions().MaxSize(100))
+          .status()
+          .message(),
+      HasSubstr("max_size 100"));
 }
 
 TEST(CharTokenizerTest, CreateValidatesTheVocabulary) {

@@ -32,8 +32,8 @@ class SplitMix64 {
   uint64_t state_;
 };
 
-std::vector<std::vector<int64_t>> Chunk(const std::vector<int64_t>& order, size_t begin,
-                                        size_t end, int64_t batch_size, bool drop_last) {
+std::vector<std::vector<int64_t>> Chunk(const std::vector<int64_t>& order, size_t begin, size_t end,
+                                        int64_t batch_size, bool drop_last) {
   std::vector<std::vector<int64_t>> batches;
   for (size_t b = begin; b < end; b += batch_size) {
     const size_t e = std::min(end, b + static_cast<size_t>(batch_size));

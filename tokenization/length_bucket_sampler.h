@@ -28,10 +28,22 @@ struct LengthBucketSamplerOptions {
   bool drop_last = false;     // drop each pool's final short batch
   uint64_t seed = 0;
 
-  LengthBucketSamplerOptions& BatchSize(int64_t v) { batch_size = v; return *this; }
-  LengthBucketSamplerOptions& PoolBatches(int64_t v) { pool_batches = v; return *this; }
-  LengthBucketSamplerOptions& DropLast(bool v) { drop_last = v; return *this; }
-  LengthBucketSamplerOptions& Seed(uint64_t v) { seed = v; return *this; }
+  LengthBucketSamplerOptions& BatchSize(int64_t v) {
+    batch_size = v;
+    return *this;
+  }
+  LengthBucketSamplerOptions& PoolBatches(int64_t v) {
+    pool_batches = v;
+    return *this;
+  }
+  LengthBucketSamplerOptions& DropLast(bool v) {
+    drop_last = v;
+    return *this;
+  }
+  LengthBucketSamplerOptions& Seed(uint64_t v) {
+    seed = v;
+    return *this;
+  }
 };
 
 class LengthBucketSampler {

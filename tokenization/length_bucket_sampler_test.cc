@@ -1,5 +1,8 @@
 #include "tokenization/length_bucket_sampler.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -7,9 +10,6 @@
 #include <random>
 #include <string>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "runtime/test_data.h"
 
@@ -57,7 +57,8 @@ TEST(LengthBucketSamplerTest, EveryExampleExactlyOnce) {
 
 TEST(LengthBucketSamplerTest, DropLastKeepsOnlyFullBatches) {
   absl::StatusOr<LengthBucketSampler> sampler = LengthBucketSampler::Create(
-      ImdbLikeLengths(1000, 2), LengthBucketSamplerOptions().BatchSize(32).PoolBatches(10).DropLast(true));
+      ImdbLikeLengths(1000, 2),
+      LengthBucketSamplerOptions().BatchSize(32).PoolBatches(10).DropLast(true));
   ASSERT_TRUE(sampler.ok());
   const auto batches = sampler->Batches(0);
   // 1000 = 3 pools of 320 (10 batches each) + 40 (1 batch and 8 dropped).
@@ -109,10 +110,11 @@ TEST(LengthBucketSamplerTest, PadsFarLessThanRandomBatching) {
   EXPECT_GT(random, 0.5);
   EXPECT_LT(bucketed, random / 4);
   // Larger pools sort more examples together and pad less; one pool is a global sort.
-  const double global = PaddingFraction(
-      LengthBucketSampler::Create(lengths, LengthBucketSamplerOptions().BatchSize(32).PoolBatches(1000))
-          ->Batches(0),
-      lengths);
+  const double global =
+      PaddingFraction(LengthBucketSampler::Create(
+                          lengths, LengthBucketSamplerOptions().BatchSize(32).PoolBatches(1000))
+                          ->Batches(0),
+                      lengths);
   EXPECT_LT(global, bucketed);
 }
 

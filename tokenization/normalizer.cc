@@ -1,11 +1,11 @@
 #include "tokenization/normalizer.h"
 
+#include <re2/re2.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <string>
 #include <utility>
-
-#include <re2/re2.h>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -17,9 +17,9 @@ namespace {
 // Tags whose removal must not glue the words on either side together.
 bool IsBlockTag(const std::string& lower_name) {
   static const char* const kBlock[] = {
-      "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "footer",
-      "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "ol", "p", "pre", "section",
-      "table", "td", "th", "title", "tr", "ul"};
+      "address", "article", "aside",   "blockquote", "br", "dd", "div",    "dl", "dt", "footer",
+      "h1",      "h2",      "h3",      "h4",         "h5", "h6", "header", "hr", "li", "ol",
+      "p",       "pre",     "section", "table",      "td", "th", "title",  "tr", "ul"};
   for (const char* name : kBlock) {
     if (lower_name == name) return true;
   }
@@ -29,14 +29,14 @@ bool IsBlockTag(const std::string& lower_name) {
 // The named entities seen in web text; unknown names are left as they are.
 char32_t NamedEntity(absl::string_view name) {
   static const std::pair<const char*, char32_t> kEntities[] = {
-      {"amp", '&'},      {"lt", '<'},        {"gt", '>'},       {"quot", '"'},
-      {"apos", '\''},    {"nbsp", 0xA0},     {"ndash", 0x2013}, {"mdash", 0x2014},
+      {"amp", '&'},       {"lt", '<'},       {"gt", '>'},       {"quot", '"'},
+      {"apos", '\''},     {"nbsp", 0xA0},    {"ndash", 0x2013}, {"mdash", 0x2014},
       {"hellip", 0x2026}, {"lsquo", 0x2018}, {"rsquo", 0x2019}, {"ldquo", 0x201C},
-      {"rdquo", 0x201D}, {"laquo", 0xAB},    {"raquo", 0xBB},   {"copy", 0xA9},
-      {"reg", 0xAE},     {"trade", 0x2122},  {"deg", 0xB0},     {"middot", 0xB7},
-      {"times", 0xD7},   {"euro", 0x20AC},   {"pound", 0xA3},   {"eacute", 0xE9},
-      {"egrave", 0xE8},  {"aacute", 0xE1},   {"agrave", 0xE0},  {"auml", 0xE4},
-      {"ouml", 0xF6},    {"uuml", 0xFC},     {"ccedil", 0xE7},  {"szlig", 0xDF}};
+      {"rdquo", 0x201D},  {"laquo", 0xAB},   {"raquo", 0xBB},   {"copy", 0xA9},
+      {"reg", 0xAE},      {"trade", 0x2122}, {"deg", 0xB0},     {"middot", 0xB7},
+      {"times", 0xD7},    {"euro", 0x20AC},  {"pound", 0xA3},   {"eacute", 0xE9},
+      {"egrave", 0xE8},   {"aacute", 0xE1},  {"agrave", 0xE0},  {"auml", 0xE4},
+      {"ouml", 0xF6},     {"uuml", 0xFC},    {"ccedil", 0xE7},  {"szlig", 0xDF}};
   for (const auto& [n, cp] : kEntities) {
     if (name == n) return cp;
   }
@@ -63,8 +63,8 @@ absl::StatusOr<InvalidUtf8Policy> ParseInvalidUtf8Policy(absl::string_view name)
 Normalizer::Normalizer(const NormalizerOptions& options) : options_(options) {
   for (char32_t b = 0; b < 128; ++b) {
     ascii_action_[b] = options_.fold_whitespace && IsUnicodeWhitespace(b) ? kFoldSpace
-                       : options_.remove_control && IsControl(b)       ? kDrop
-                                                                        : kKeep;
+                       : options_.remove_control && IsControl(b)          ? kDrop
+                                                                          : kKeep;
     ascii_output_[b] = static_cast<char>(options_.lowercase ? ToLowerSimple(b) : b);
   }
   if (options_.strip_html) {
@@ -128,7 +128,8 @@ void Normalizer::StripHtml(absl::string_view text, std::string* out) const {
     const re2::StringPiece input(text.data(), text.size());
     if (text[pos] == '<') {
       if (tag_->Match(input, pos, text.size(), re2::RE2::ANCHOR_START, groups, 2)) {
-        if (groups[1].data() != nullptr && IsBlockTag(absl::AsciiStrToLower(groups[1].as_string()))) {
+        if (groups[1].data() != nullptr &&
+            IsBlockTag(absl::AsciiStrToLower(groups[1].as_string()))) {
           out->push_back(' ');
         }
         pos += groups[0].size();

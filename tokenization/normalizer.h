@@ -43,14 +43,31 @@ struct NormalizerOptions {
   bool fold_whitespace = false;  // runs of whitespace -> one ' ', none at either end
   InvalidUtf8Policy invalid_utf8 = InvalidUtf8Policy::kReplace;
 
-  NormalizerOptions& Lowercase(bool v) { lowercase = v; return *this; }
-  NormalizerOptions& StripHtml(bool v) { strip_html = v; return *this; }
-  NormalizerOptions& RemoveControl(bool v) { remove_control = v; return *this; }
-  NormalizerOptions& FoldWhitespace(bool v) { fold_whitespace = v; return *this; }
-  NormalizerOptions& InvalidUtf8(InvalidUtf8Policy v) { invalid_utf8 = v; return *this; }
+  NormalizerOptions& Lowercase(bool v) {
+    lowercase = v;
+    return *this;
+  }
+  NormalizerOptions& StripHtml(bool v) {
+    strip_html = v;
+    return *this;
+  }
+  NormalizerOptions& RemoveControl(bool v) {
+    remove_control = v;
+    return *this;
+  }
+  NormalizerOptions& FoldWhitespace(bool v) {
+    fold_whitespace = v;
+    return *this;
+  }
+  NormalizerOptions& InvalidUtf8(InvalidUtf8Policy v) {
+    invalid_utf8 = v;
+    return *this;
+  }
 
   // True when valid UTF-8 passes through unchanged.
-  bool is_identity() const { return !lowercase && !strip_html && !remove_control && !fold_whitespace; }
+  bool is_identity() const {
+    return !lowercase && !strip_html && !remove_control && !fold_whitespace;
+  }
   bool operator==(const NormalizerOptions& o) const {
     return lowercase == o.lowercase && strip_html == o.strip_html &&
            remove_control == o.remove_control && fold_whitespace == o.fold_whitespace &&

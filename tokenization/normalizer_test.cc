@@ -1,9 +1,9 @@
 #include "tokenization/normalizer.h"
 
-#include <string>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <string>
 
 namespace sf::tokenization {
 namespace {
@@ -61,7 +61,11 @@ TEST(NormalizerTest, FoldsUnicodeWhitespace) {
 
 TEST(NormalizerTest, RemovesControlCharacters) {
   const NormalizerOptions options = NormalizerOptions().RemoveControl(true);
-  EXPECT_EQ(Norm(options, "a\x01" "b\x7F" "c\tC\u0080\u009F" "d"),
+  EXPECT_EQ(Norm(options,
+                 "a\x01"
+                 "b\x7F"
+                 "c\tC\u0080\u009F"
+                 "d"),
             "abc\tCd");
 }
 
@@ -72,7 +76,10 @@ TEST(NormalizerTest, CombinesStepsForImdb) {
 }
 
 TEST(NormalizerTest, ReplacesInvalidUtf8) {
-  EXPECT_EQ(Norm(NormalizerOptions(), "ab\xFF" "cd\xE2\x82"), "ab\uFFFDcd\uFFFD");
+  EXPECT_EQ(Norm(NormalizerOptions(),
+                 "ab\xFF"
+                 "cd\xE2\x82"),
+            "ab\uFFFDcd\uFFFD");
   EXPECT_EQ(Norm(NormalizerOptions().Lowercase(true), "\xC3\xC3\x89"), "\uFFFD\u00E9");
 }
 

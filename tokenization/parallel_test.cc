@@ -1,9 +1,9 @@
 #include "tokenization/parallel.h"
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace sf::tokenization {
 namespace {

@@ -1,8 +1,8 @@
 #include "tokenization/pre_tokenizer.h"
 
-#include <utility>
-
 #include <re2/re2.h>
+
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "tokenization/unicode.h"
@@ -45,8 +45,8 @@ absl::StatusOr<PreTokenizerKind> ParsePreTokenizerKind(absl::string_view name) {
   if (name == "words") return PreTokenizerKind::kWords;
   if (name == "whitespace") return PreTokenizerKind::kWhitespace;
   if (name == "gpt2") return PreTokenizerKind::kGpt2;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown pre-tokenizer '", name, "' (expected 'words', 'whitespace' or 'gpt2')"));
+  return absl::InvalidArgumentError(absl::StrCat("unknown pre-tokenizer '", name,
+                                                 "' (expected 'words', 'whitespace' or 'gpt2')"));
 }
 
 PreTokenizer::PreTokenizer(PreTokenizerKind kind, bool ascii_fast_path)
@@ -175,7 +175,8 @@ size_t PreTokenizer::Gpt2AsciiPieceEnd(absl::string_view text, size_t pos) const
     if (d == 's' || d == 't' || d == 'm' || d == 'd') return pos + 2;
     if (pos + 2 < n) {
       const unsigned char e = byte(pos + 2);
-      if ((d == 'r' && e == 'e') || (d == 'v' && e == 'e') || (d == 'l' && e == 'l')) return pos + 3;
+      if ((d == 'r' && e == 'e') || (d == 'v' && e == 'e') || (d == 'l' && e == 'l'))
+        return pos + 3;
     }
   }
   // ` ?\p{L}+`, ` ?\p{N}+`, ` ?[^\s\p{L}\p{N}]+`: an optional space, then a run of one class.

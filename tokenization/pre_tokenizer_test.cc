@@ -1,11 +1,11 @@
 #include "tokenization/pre_tokenizer.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <random>
 #include <string>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "absl/strings/str_join.h"
 #include "tokenization/random_text.h"
@@ -51,7 +51,9 @@ TEST(WordsPreTokenizerTest, EmptyAndBlankInput) {
 }
 
 TEST(WordsPreTokenizerTest, InvalidBytesBecomeOneBytePieces) {
-  EXPECT_THAT(Words("ab\xFF" "cd \xC3"), ElementsAre("ab", "\xFF", "cd", "\xC3"));
+  EXPECT_THAT(Words("ab\xFF"
+                    "cd \xC3"),
+              ElementsAre("ab", "\xFF", "cd", "\xC3"));
 }
 
 TEST(WhitespacePreTokenizerTest, KeepsPreTokenisedTextWhole) {
@@ -107,9 +109,10 @@ TEST(PreTokenizerTest, FastPathAgreesWithRe2) {
       ASSERT_EQ(fast.SplitToStrings(text), slow.SplitToStrings(text))
           << PreTokenizerKindName(kind) << " on '" << text << "'";
     }
-    for (const char* text : {"it's", "it'", "it'é", "itʼs", "1.", "1.٣", "1,2,3", "a1b2",
-                             "don't'", "x''y", "3..4", "é'a", "a'é", "I'LL 'll 're'", " 's",
-                             "a  \tb", "a \u00A0b", "x  ", "  é", "!'s", " \xFF", "a\xFF "}) {
+    for (const char* text :
+         {"it's",      "it'",  "it'é", "itʼs", "1.",    "1.٣",           "1,2,3", "a1b2",
+          "don't'",    "x''y", "3..4", "é'a",  "a'é",   "I'LL 'll 're'", " 's",   "a  \tb",
+          "a \u00A0b", "x  ",  "  é",  "!'s",  " \xFF", "a\xFF "}) {
       EXPECT_EQ(fast.SplitToStrings(text), slow.SplitToStrings(text)) << text;
     }
   }

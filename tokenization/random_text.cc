@@ -7,8 +7,8 @@
 namespace sf::tokenization {
 
 char32_t RandomCodePoint(std::mt19937* rng) {
-  static constexpr char32_t kSpaces[] = {'\t', '\n', '\v', '\f', '\r', ' ', 0x1C, 0x85,
-                                         0xA0, 0x1680, 0x2003, 0x2028, 0x202F, 0x3000};
+  static constexpr char32_t kSpaces[] = {'\t', '\n', '\v',   '\f',   '\r',   ' ',    0x1C,
+                                         0x85, 0xA0, 0x1680, 0x2003, 0x2028, 0x202F, 0x3000};
   static constexpr char32_t kAsciiBits[] = {'\'', 'a', 'Z', '0', '9', '.', ',', '-', '<', '&'};
   std::uniform_int_distribution<int> kind(0, 9);
   const auto in = [&](char32_t lo, char32_t hi) {

@@ -1,9 +1,9 @@
 #include "tokenization/random_text.h"
 
+#include <gtest/gtest.h>
+
 #include <random>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "tokenization/unicode.h"
 

@@ -35,15 +35,27 @@ struct EncodeOptions {
   bool add_bos = false;  // prepend <bos> (after <cls> when both are asked)
   bool add_eos = false;  // append <eos>
 
-  EncodeOptions& AddCls(bool v) { add_cls = v; return *this; }
-  EncodeOptions& AddBos(bool v) { add_bos = v; return *this; }
-  EncodeOptions& AddEos(bool v) { add_eos = v; return *this; }
+  EncodeOptions& AddCls(bool v) {
+    add_cls = v;
+    return *this;
+  }
+  EncodeOptions& AddBos(bool v) {
+    add_bos = v;
+    return *this;
+  }
+  EncodeOptions& AddEos(bool v) {
+    add_eos = v;
+    return *this;
+  }
 };
 
 struct DecodeOptions {
   bool skip_special_tokens = false;
 
-  DecodeOptions& SkipSpecialTokens(bool v) { skip_special_tokens = v; return *this; }
+  DecodeOptions& SkipSpecialTokens(bool v) {
+    skip_special_tokens = v;
+    return *this;
+  }
 };
 
 class Tokenizer {

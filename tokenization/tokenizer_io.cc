@@ -6,10 +6,9 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <utility>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -55,14 +54,15 @@ class Fields {
   Fields(const Json& object, absl::string_view source, std::string context)
       : object_(object), source_(source), context_(std::move(context)) {}
 
-  absl::StatusOr<const Json*> Get(const char* key, Json::value_t type, const char* type_name) const {
+  absl::StatusOr<const Json*> Get(const char* key, Json::value_t type,
+                                  const char* type_name) const {
     auto it = object_.find(key);
     if (it == object_.end()) return Problem(source_, absl::StrCat(Name(key), " is missing"));
     const bool ok = it->type() == type || (type == Json::value_t::number_integer &&
                                            it->type() == Json::value_t::number_unsigned);
     if (!ok) {
-      return Problem(source_, absl::StrCat(Name(key), " must be ", type_name, ", not ",
-                                           it->type_name()));
+      return Problem(source_,
+                     absl::StrCat(Name(key), " must be ", type_name, ", not ", it->type_name()));
     }
     return &*it;
   }
@@ -133,7 +133,8 @@ absl::StatusOr<NormalizerOptions> NormalizerFromJson(const Fields& top, absl::st
   absl::StatusOr<std::string> policy = f.String("invalid_utf8");
   if (!policy.ok()) return policy.status();
   absl::StatusOr<InvalidUtf8Policy> parsed = ParseInvalidUtf8Policy(*policy);
-  if (!parsed.ok()) return Problem(source, absl::StrCat(f.Name("invalid_utf8"), ": ", parsed.status().message()));
+  if (!parsed.ok())
+    return Problem(source, absl::StrCat(f.Name("invalid_utf8"), ": ", parsed.status().message()));
   o.invalid_utf8 = *parsed;
   return o;
 }
@@ -150,9 +151,11 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> FromDocument(const Json& doc, absl::s
   if (!doc.is_object()) return Problem(source, "the top level must be a JSON object");
   const Fields top(doc, source, "");
   auto format = doc.find("format");
-  if (format == doc.end() || !format->is_string() || format->get<std::string>() != kTokenizerFormat) {
-    return Problem(source, absl::StrCat("not a tokenizer file of this library (expected \"format\": \"",
-                                        kTokenizerFormat, "\")"));
+  if (format == doc.end() || !format->is_string() ||
+      format->get<std::string>() != kTokenizerFormat) {
+    return Problem(source,
+                   absl::StrCat("not a tokenizer file of this library (expected \"format\": \"",
+                                kTokenizerFormat, "\")"));
   }
   absl::StatusOr<int64_t> version = top.Int("version");
   if (!version.ok()) return version.status();
@@ -166,7 +169,8 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> FromDocument(const Json& doc, absl::s
   absl::StatusOr<NormalizerOptions> normalizer = NormalizerFromJson(top, source);
   if (!normalizer.ok()) return normalizer.status();
 
-  absl::StatusOr<const Json*> specials_obj = top.Get("specials", Json::value_t::object, "an object");
+  absl::StatusOr<const Json*> specials_obj =
+      top.Get("specials", Json::value_t::object, "an object");
   if (!specials_obj.ok()) return specials_obj.status();
   std::vector<Vocabulary::Special> specials;
   for (const auto& [role_name, text] : (*specials_obj)->items()) {
@@ -187,7 +191,8 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> FromDocument(const Json& doc, absl::s
     absl::StatusOr<PreTokenizerKind> kind = PreTokenizerFromJson(top, source);
     if (!kind.ok()) return kind.status();
     absl::StatusOr<std::unique_ptr<WordTokenizer>> t = WordTokenizer::Create(
-        *std::move(vocab), WordTokenizerOptions().Normalizer(*normalizer).PreTokenizer(*kind));
+        *std::move(vocab),
+        WordTokenizerOptions().WithNormalizer(*normalizer).WithPreTokenizer(*kind));
     if (!t.ok()) return Prefixed(source, t.status());
     return std::unique_ptr<Tokenizer>(*std::move(t));
   }
@@ -195,7 +200,8 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> FromDocument(const Json& doc, absl::s
     absl::StatusOr<bool> fallback = top.Bool("byte_fallback");
     if (!fallback.ok()) return fallback.status();
     absl::StatusOr<std::unique_ptr<CharTokenizer>> t = CharTokenizer::Create(
-        *std::move(vocab), CharTokenizerOptions().Normalizer(*normalizer).ByteFallback(*fallback));
+        *std::move(vocab),
+        CharTokenizerOptions().WithNormalizer(*normalizer).ByteFallback(*fallback));
     if (!t.ok()) return Prefixed(source, t.status());
     return std::unique_ptr<Tokenizer>(*std::move(t));
   }
@@ -214,9 +220,9 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> FromDocument(const Json& doc, absl::s
       }
       merges.emplace_back(std::move(parts[0]), std::move(parts[1]));
     }
-    absl::StatusOr<std::unique_ptr<BpeTokenizer>> t = BpeTokenizer::Create(
-        *std::move(vocab), std::move(merges),
-        BpeOptions().Normalizer(*normalizer).PreTokenizer(*kind));
+    absl::StatusOr<std::unique_ptr<BpeTokenizer>> t =
+        BpeTokenizer::Create(*std::move(vocab), std::move(merges),
+                             BpeOptions().WithNormalizer(*normalizer).WithPreTokenizer(*kind));
     if (!t.ok()) return Prefixed(source, t.status());
     return std::unique_ptr<Tokenizer>(*std::move(t));
   }
@@ -266,7 +272,8 @@ absl::StatusOr<std::string> TokenizerToJson(const Tokenizer& tokenizer) {
   doc["vocab"] = tokenizer.vocabulary().tokens();
   if (bpe != nullptr) {
     Json merges = Json::array();
-    for (const auto& [left, right] : bpe->merges()) merges.push_back(absl::StrCat(left, " ", right));
+    for (const auto& [left, right] : bpe->merges())
+      merges.push_back(absl::StrCat(left, " ", right));
     doc["merges"] = std::move(merges);
   }
   try {
@@ -278,7 +285,7 @@ absl::StatusOr<std::string> TokenizerToJson(const Tokenizer& tokenizer) {
 }
 
 absl::StatusOr<std::unique_ptr<Tokenizer>> TokenizerFromJson(absl::string_view json,
-                                                              absl::string_view source) {
+                                                             absl::string_view source) {
   absl::StatusOr<Json> doc = ParseJson(json, source);
   if (!doc.ok()) return doc.status();
   return FromDocument(*doc, source);
@@ -349,9 +356,9 @@ absl::StatusOr<std::unique_ptr<BpeTokenizer>> LoadGpt2Tokenizer(
     }
     const int64_t i = id.get<int64_t>();
     if (i < 0 || i >= static_cast<int64_t>(tokens.size()) || taken[i]) {
-      return Problem(vocab_json, absl::StrCat("id ", i, " of '", token,
-                                              "' is repeated or outside 0..", tokens.size() - 1,
-                                              " (ids must number the tokens densely)"));
+      return Problem(vocab_json,
+                     absl::StrCat("id ", i, " of '", token, "' is repeated or outside 0..",
+                                  tokens.size() - 1, " (ids must number the tokens densely)"));
     }
     taken[i] = true;
     tokens[i] = token;

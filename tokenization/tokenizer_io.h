@@ -47,7 +47,7 @@ inline constexpr int kTokenizerFormatVersion = 1;
 absl::StatusOr<std::string> TokenizerToJson(const Tokenizer& tokenizer);
 // Parses the JSON text of a tokenizer; `source` (a path) prefixes every error message.
 absl::StatusOr<std::unique_ptr<Tokenizer>> TokenizerFromJson(absl::string_view json,
-                                                              absl::string_view source);
+                                                             absl::string_view source);
 
 // Writes through a temporary file and a rename, so a crash never leaves half a file.
 absl::Status SaveTokenizer(const Tokenizer& tokenizer, const std::string& path);

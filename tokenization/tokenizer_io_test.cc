@@ -1,14 +1,14 @@
 #include "tokenization/tokenizer_io.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -59,9 +59,11 @@ void ExpectSameBehaviour(const Tokenizer& a, const Tokenizer& b) {
 }
 
 TEST(TokenizerIoTest, WordTokenizerSurvivesSaveAndLoad) {
-  const WordTokenizerOptions options =
-      WordTokenizerOptions().Normalizer(NormalizerOptions().Lowercase(true).StripHtml(true).RemoveControl(true).InvalidUtf8(InvalidUtf8Policy::kReject));
-  std::unique_ptr<WordTokenizer> tok = *WordTokenizer::Train(Corpus(), options, VocabularyOptions());
+  const WordTokenizerOptions options = WordTokenizerOptions().WithNormalizer(
+      NormalizerOptions().Lowercase(true).StripHtml(true).RemoveControl(true).InvalidUtf8(
+          InvalidUtf8Policy::kReject));
+  std::unique_ptr<WordTokenizer> tok =
+      *WordTokenizer::Train(Corpus(), options, VocabularyOptions());
   const std::string path = TempPath("word.json");
   ASSERT_TRUE(SaveTokenizer(*tok, path).ok());
   absl::StatusOr<std::unique_ptr<WordTokenizer>> loaded = LoadWordTokenizer(path);
@@ -85,7 +87,8 @@ TEST(TokenizerIoTest, CharTokenizerSurvivesSaveAndLoad) {
 }
 
 TEST(TokenizerIoTest, BpeTokenizerSurvivesSaveAndLoad) {
-  std::unique_ptr<BpeTokenizer> tok = *TrainBpe(Corpus(), BpeTrainerOptions().VocabSize(320).MinPairFrequency(1));
+  std::unique_ptr<BpeTokenizer> tok =
+      *TrainBpe(Corpus(), BpeTrainerOptions().VocabSize(320).MinPairFrequency(1));
   const std::string path = TempPath("bpe.json");
   ASSERT_TRUE(SaveTokenizer(*tok, path).ok());
   absl::StatusOr<std::unique_ptr<Tokenizer>> any = LoadTokenizer(path);
@@ -103,7 +106,8 @@ TEST(TokenizerIoTest, BpeTokenizerSurvivesSaveAndLoad) {
 }
 
 TEST(TokenizerIoTest, WrongTypeIsNamed) {
-  std::unique_ptr<WordTokenizer> tok = *WordTokenizer::Train(Corpus(), WordTokenizerOptions(), VocabularyOptions());
+  std::unique_ptr<WordTokenizer> tok =
+      *WordTokenizer::Train(Corpus(), WordTokenizerOptions(), VocabularyOptions());
   const std::string path = TempPath("word_for_bpe.json");
   ASSERT_TRUE(SaveTokenizer(*tok, path).ok());
   absl::StatusOr<std::unique_ptr<BpeTokenizer>> bpe = LoadBpeTokenizer(path);
@@ -114,29 +118,42 @@ TEST(TokenizerIoTest, WrongTypeIsNamed) {
 
 // Each corruption of a valid file and the words its error must contain.
 TEST(TokenizerIoTest, CorruptFilesGiveClearErrors) {
-  std::unique_ptr<BpeTokenizer> tok = *TrainBpe(Corpus(), BpeTrainerOptions().VocabSize(300).MinPairFrequency(1));
+  std::unique_ptr<BpeTokenizer> tok =
+      *TrainBpe(Corpus(), BpeTrainerOptions().VocabSize(300).MinPairFrequency(1));
   const std::string good = *TokenizerToJson(*tok);
   struct Case {
     std::string json;
     std::string expected;
   };
-  const std::string first_merge = absl::StrCat("\"", tok->merges()[0].first, " ", tok->merges()[0].second, "\"");
+  const std::string first_merge =
+      absl::StrCat("\"", tok->merges()[0].first, " ", tok->merges()[0].second, "\"");
   const std::vector<Case> cases = {
       {good.substr(0, good.size() / 2), "not valid JSON"},
       {"[1, 2]", "top level must be a JSON object"},
       {"{\"type\": \"bpe\"}", "not a tokenizer file of this library"},
-      {absl::StrReplaceAll(good, {{"\"version\": 1", "\"version\": 7"}}), "format version 7 is not supported"},
-      {absl::StrReplaceAll(good, {{"\"version\": 1", "\"version\": \"1\""}}), "field 'version' must be an integer, not string"},
-      {absl::StrReplaceAll(good, {{"\"type\": \"bpe\"", "\"type\": \"wordpiece\""}}), "unknown tokenizer type 'wordpiece'"},
+      {absl::StrReplaceAll(good, {{"\"version\": 1", "\"version\": 7"}}),
+       "format version 7 is not supported"},
+      {absl::StrReplaceAll(good, {{"\"version\": 1", "\"version\": \"1\""}}),
+       "field 'version' must be an integer, not string"},
+      {absl::StrReplaceAll(good, {{"\"type\": \"bpe\"", "\"type\": \"wordpiece\""}}),
+       "unknown tokenizer type 'wordpiece'"},
       {absl::StrReplaceAll(good, {{"\"vocab\":", "\"vocabulary\":"}}), "field 'vocab' is missing"},
-      {absl::StrReplaceAll(good, {{"\"lowercase\": false", "\"lowercase\": 0"}}), "field 'normalizer.lowercase' must be true or false"},
-      {absl::StrReplaceAll(good, {{"\"invalid_utf8\": \"replace\"", "\"invalid_utf8\": \"drop\""}}), "unknown invalid-UTF-8 policy 'drop'"},
-      {absl::StrReplaceAll(good, {{"\"pre_tokenizer\": \"gpt2\"", "\"pre_tokenizer\": \"bert\""}}), "unknown pre-tokenizer 'bert'"},
-      {absl::StrReplaceAll(good, {{"\"pad\": \"<pad>\"", "\"pad\": \"<padding>\""}}), "'<padding>' (pad) is not in the vocabulary"},
-      {absl::StrReplaceAll(good, {{"\"pad\": \"<pad>\"", "\"sep\": \"<pad>\""}}), "unknown special token role 'sep'"},
-      {absl::StrReplaceAll(good, {{"\"<mask>\",", "\"<mask>\", \"<mask>\","}}), "'<mask>' appears twice"},
-      {absl::StrReplaceAll(good, {{first_merge, "\"nonsense\""}}), "merge 0 'nonsense' is not of the form"},
-      {absl::StrReplaceAll(good, {{first_merge, "\"q z\""}}), "merge 0 ('q' 'z'): its merged token is not in the vocabulary"},
+      {absl::StrReplaceAll(good, {{"\"lowercase\": false", "\"lowercase\": 0"}}),
+       "field 'normalizer.lowercase' must be true or false"},
+      {absl::StrReplaceAll(good, {{"\"invalid_utf8\": \"replace\"", "\"invalid_utf8\": \"drop\""}}),
+       "unknown invalid-UTF-8 policy 'drop'"},
+      {absl::StrReplaceAll(good, {{"\"pre_tokenizer\": \"gpt2\"", "\"pre_tokenizer\": \"bert\""}}),
+       "unknown pre-tokenizer 'bert'"},
+      {absl::StrReplaceAll(good, {{"\"pad\": \"<pad>\"", "\"pad\": \"<padding>\""}}),
+       "'<padding>' (pad) is not in the vocabulary"},
+      {absl::StrReplaceAll(good, {{"\"pad\": \"<pad>\"", "\"sep\": \"<pad>\""}}),
+       "unknown special token role 'sep'"},
+      {absl::StrReplaceAll(good, {{"\"<mask>\",", "\"<mask>\", \"<mask>\","}}),
+       "'<mask>' appears twice"},
+      {absl::StrReplaceAll(good, {{first_merge, "\"nonsense\""}}),
+       "merge 0 'nonsense' is not of the form"},
+      {absl::StrReplaceAll(good, {{first_merge, "\"q z\""}}),
+       "merge 0 ('q' 'z'): its merged token is not in the vocabulary"},
   };
   for (const Case& c : cases) {
     ASSERT_NE(c.json, good) << c.expected;  // the corruption applied
@@ -153,7 +170,8 @@ TEST(TokenizerIoTest, MissingFileAndUnwritablePath) {
   absl::StatusOr<std::unique_ptr<Tokenizer>> loaded = LoadTokenizer(TempPath("nope.json"));
   EXPECT_EQ(loaded.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(loaded.status().message(), HasSubstr("nope.json: cannot open"));
-  std::unique_ptr<WordTokenizer> tok = *WordTokenizer::Train(Corpus(), WordTokenizerOptions(), VocabularyOptions());
+  std::unique_ptr<WordTokenizer> tok =
+      *WordTokenizer::Train(Corpus(), WordTokenizerOptions(), VocabularyOptions());
   absl::Status saved = SaveTokenizer(*tok, TempPath("no/such/dir/t.json"));
   EXPECT_FALSE(saved.ok());
   EXPECT_THAT(saved.message(), HasSubstr("no/such/dir/t.json"));

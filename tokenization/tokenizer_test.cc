@@ -1,11 +1,11 @@
 #include "tokenization/tokenizer.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
 
@@ -74,7 +74,8 @@ TEST(TokenizerTest, MissingSpecialIsAClearError) {
 TEST(TokenizerTest, EncodeBatchKeepsOrderOnAnyThreadCount) {
   const LetterTokenizer tok(DefaultSpecials());
   std::vector<std::string> texts;
-  for (int i = 0; i < 500; ++i) texts.push_back(std::string(i % 13, static_cast<char>('a' + i % 26)));
+  for (int i = 0; i < 500; ++i)
+    texts.push_back(std::string(i % 13, static_cast<char>('a' + i % 26)));
   for (int threads : {0, 1, 3}) {
     absl::StatusOr<std::vector<std::vector<TokenId>>> batch =
         tok.EncodeBatch(texts, EncodeOptions().AddEos(true), threads);

@@ -1,10 +1,10 @@
 #include "tokenization/unicode.h"
 
-#include <string>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <re2/re2.h>
+
+#include <string>
 
 namespace sf::tokenization {
 namespace {

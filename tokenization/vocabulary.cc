@@ -39,8 +39,8 @@ absl::StatusOr<SpecialToken> ParseSpecialTokenName(absl::string_view name) {
   for (SpecialToken s : AllSpecialTokens()) {
     if (name == SpecialTokenName(s)) return s;
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown special token role '", name, "' (expected pad, unk, bos, eos, cls or mask)"));
+  return absl::InvalidArgumentError(absl::StrCat("unknown special token role '", name,
+                                                 "' (expected pad, unk, bos, eos, cls or mask)"));
 }
 
 void TokenCounter::Add(absl::string_view token, int64_t count) {
@@ -78,9 +78,9 @@ absl::StatusOr<Vocabulary> Vocabulary::FromTokens(std::vector<std::string> token
     uint32_t tag;
     const size_t at = vocab.Probe(vocab.tokens_[i], &tag);
     if (vocab.index_[at] != 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "token '", vocab.tokens_[i], "' appears twice, at ids ",
-          static_cast<uint32_t>(vocab.index_[at]) - 1, " and ", i));
+      return absl::InvalidArgumentError(
+          absl::StrCat("token '", vocab.tokens_[i], "' appears twice, at ids ",
+                       static_cast<uint32_t>(vocab.index_[at]) - 1, " and ", i));
     }
     vocab.index_[at] = (static_cast<uint64_t>(tag) << 32) | (i + 1);
   }
@@ -92,9 +92,8 @@ absl::StatusOr<Vocabulary> Vocabulary::FromTokens(std::vector<std::string> token
     }
     std::optional<TokenId> id = vocab.Find(text);
     if (!id) {
-      return absl::InvalidArgumentError(absl::StrCat("special token '", text, "' (",
-                                                     SpecialTokenName(role),
-                                                     ") is not in the vocabulary"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "special token '", text, "' (", SpecialTokenName(role), ") is not in the vocabulary"));
     }
     vocab.special_ids_[slot] = *id;
     vocab.special_id_list_.push_back(*id);

@@ -60,10 +60,22 @@ struct VocabularyOptions {
   // fallback tokens, a BPE model's 256 byte tokens).
   std::vector<std::string> reserved;
 
-  VocabularyOptions& MinFreq(int64_t v) { min_freq = v; return *this; }
-  VocabularyOptions& MaxSize(int64_t v) { max_size = v; return *this; }
-  VocabularyOptions& Specials(std::vector<SpecialToken> v) { specials = std::move(v); return *this; }
-  VocabularyOptions& Reserved(std::vector<std::string> v) { reserved = std::move(v); return *this; }
+  VocabularyOptions& MinFreq(int64_t v) {
+    min_freq = v;
+    return *this;
+  }
+  VocabularyOptions& MaxSize(int64_t v) {
+    max_size = v;
+    return *this;
+  }
+  VocabularyOptions& Specials(std::vector<SpecialToken> v) {
+    specials = std::move(v);
+    return *this;
+  }
+  VocabularyOptions& Reserved(std::vector<std::string> v) {
+    reserved = std::move(v);
+    return *this;
+  }
 };
 
 class Vocabulary {

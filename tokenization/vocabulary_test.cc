@@ -1,10 +1,10 @@
 #include "tokenization/vocabulary.h"
 
-#include <string>
-#include <vector>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
 
 namespace sf::tokenization {
 namespace {
@@ -21,8 +21,8 @@ TokenCounter Count(const std::vector<std::string>& tokens) {
 TEST(VocabularyTest, SpecialsComeFirstWithFixedIds) {
   absl::StatusOr<Vocabulary> vocab = Vocabulary::Build(Count({"b", "a", "b"}), VocabularyOptions());
   ASSERT_TRUE(vocab.ok()) << vocab.status();
-  EXPECT_THAT(vocab->tokens(), ElementsAre("<pad>", "<unk>", "<bos>", "<eos>", "<cls>", "<mask>",
-                                           "b", "a"));
+  EXPECT_THAT(vocab->tokens(),
+              ElementsAre("<pad>", "<unk>", "<bos>", "<eos>", "<cls>", "<mask>", "b", "a"));
   const SpecialToken roles[] = {SpecialToken::kPad, SpecialToken::kUnk, SpecialToken::kBos,
                                 SpecialToken::kEos, SpecialToken::kCls, SpecialToken::kMask};
   for (int i = 0; i < 6; ++i) {
@@ -52,8 +52,7 @@ TEST(VocabularyTest, MinFreqAndMaxSize) {
       Vocabulary::Build(counter, VocabularyOptions().MinFreq(2).Specials({SpecialToken::kUnk}));
   ASSERT_TRUE(by_freq.ok());
   EXPECT_THAT(by_freq->tokens(), ElementsAre("<unk>", "a", "b"));
-  absl::StatusOr<Vocabulary> by_size =
-      Vocabulary::Build(counter, VocabularyOptions().MaxSize(8));
+  absl::StatusOr<Vocabulary> by_size = Vocabulary::Build(counter, VocabularyOptions().MaxSize(8));
   ASSERT_TRUE(by_size.ok());
   EXPECT_EQ(by_size->size(), 8);
   EXPECT_EQ(by_size->Token(7), "b");
@@ -92,16 +91,16 @@ TEST(VocabularyTest, RejectsBadOptions) {
 TEST(VocabularyTest, FromTokensChecksDuplicatesAndSpecials) {
   EXPECT_THAT(Vocabulary::FromTokens({"a", "b", "a"}, {}).status().message(),
               HasSubstr("'a' appears twice, at ids 0 and 2"));
-  EXPECT_THAT(
-      Vocabulary::FromTokens({"a"}, {{SpecialToken::kEos, "</s>"}}).status().message(),
-      HasSubstr("'</s>' (eos) is not in the vocabulary"));
+  EXPECT_THAT(Vocabulary::FromTokens({"a"}, {{SpecialToken::kEos, "</s>"}}).status().message(),
+              HasSubstr("'</s>' (eos) is not in the vocabulary"));
   EXPECT_THAT(Vocabulary::FromTokens({"a"}, {{SpecialToken::kEos, "a"}, {SpecialToken::kEos, "a"}})
                   .status()
                   .message(),
               HasSubstr("given twice"));
   // GPT-2: one token in two roles.
   absl::StatusOr<Vocabulary> shared = Vocabulary::FromTokens(
-      {"x", "<|endoftext|>"}, {{SpecialToken::kBos, "<|endoftext|>"}, {SpecialToken::kEos, "<|endoftext|>"}});
+      {"x", "<|endoftext|>"},
+      {{SpecialToken::kBos, "<|endoftext|>"}, {SpecialToken::kEos, "<|endoftext|>"}});
   ASSERT_TRUE(shared.ok());
   EXPECT_EQ(shared->special_id(SpecialToken::kBos), 1);
   EXPECT_EQ(shared->special_id(SpecialToken::kEos), 1);

@@ -3,8 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
-#include "tokenization/parallel.h"
+#include "tokenization/corpus_counter.h"
 
 namespace sf::tokenization {
 
@@ -34,31 +33,9 @@ absl::StatusOr<std::unique_ptr<WordTokenizer>> WordTokenizer::Train(
     const VocabularyOptions& vocab_options, int threads) {
   const Normalizer normalizer(options.normalizer);
   const PreTokenizer pre_tokenizer(options.pre_tokenizer);
-  TokenCounter total;
-  absl::Mutex mu;
-  size_t first_error = texts.size();
-  absl::Status error;
-  ParallelFor(static_cast<int64_t>(texts.size()), threads, [&](int64_t begin, int64_t end) {
-    TokenCounter local;
-    std::string scratch;
-    for (int64_t i = begin; i < end; ++i) {
-      absl::StatusOr<absl::string_view> text = normalizer.Normalize(texts[i], &scratch);
-      if (!text.ok()) {
-        absl::MutexLock lock(&mu);
-        if (static_cast<size_t>(i) < first_error) {
-          first_error = i;
-          error = text.status();
-        }
-        return;
-      }
-      pre_tokenizer.Split(*text, [&](absl::string_view piece) { local.Add(piece); });
-    }
-    absl::MutexLock lock(&mu);
-    total.Merge(local);
-  });
-  if (first_error < texts.size()) {
-    return absl::Status(error.code(), absl::StrCat("text ", first_error, ": ", error.message()));
-  }
+  absl::StatusOr<TokenCounter> counted = CountPieces(texts, normalizer, pre_tokenizer, threads);
+  if (!counted.ok()) return counted.status();
+  const TokenCounter& total = *counted;
   absl::StatusOr<Vocabulary> vocab = Vocabulary::Build(total, vocab_options);
   if (!vocab.ok()) return vocab.status();
   return Create(*std::move(vocab), options);

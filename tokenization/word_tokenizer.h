@@ -33,8 +33,14 @@ struct WordTokenizerOptions {
       NormalizerOptions().Lowercase(true).StripHtml(true).FoldWhitespace(true);
   PreTokenizerKind pre_tokenizer = PreTokenizerKind::kWords;
 
-  WordTokenizerOptions& Normalizer(const NormalizerOptions& v) { normalizer = v; return *this; }
-  WordTokenizerOptions& PreTokenizer(PreTokenizerKind v) { pre_tokenizer = v; return *this; }
+  WordTokenizerOptions& WithNormalizer(const NormalizerOptions& v) {
+    normalizer = v;
+    return *this;
+  }
+  WordTokenizerOptions& WithPreTokenizer(PreTokenizerKind v) {
+    pre_tokenizer = v;
+    return *this;
+  }
   bool operator==(const WordTokenizerOptions& o) const {
     return normalizer == o.normalizer && pre_tokenizer == o.pre_tokenizer;
   }
@@ -69,8 +75,8 @@ class WordTokenizer : public Tokenizer {
 
   Vocabulary vocab_;
   WordTokenizerOptions options_;
-  sf::tokenization::Normalizer normalizer_;
-  sf::tokenization::PreTokenizer pre_tokenizer_;
+  Normalizer normalizer_;
+  PreTokenizer pre_tokenizer_;
   TokenId unk_id_;
 };
 

@@ -1,11 +1,11 @@
 #include "tokenization/word_tokenizer.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
 
@@ -84,14 +84,19 @@ TEST(WordTokenizerTest, VeryLongInput) {
 
 TEST(WordTokenizerTest, InvalidUtf8IsReplacedOrRejected) {
   std::unique_ptr<WordTokenizer> tok = Train();
-  EXPECT_THAT(Tokens(*tok, "great \xFF" "film"), ElementsAre("great", "<unk>", "film"));
+  EXPECT_THAT(Tokens(*tok,
+                     "great \xFF"
+                     "film"),
+              ElementsAre("great", "<unk>", "film"));
 
   absl::StatusOr<std::unique_ptr<WordTokenizer>> strict = WordTokenizer::Create(
       tok->vocabulary(),
-      WordTokenizerOptions().Normalizer(
+      WordTokenizerOptions().WithNormalizer(
           NormalizerOptions().Lowercase(true).InvalidUtf8(InvalidUtf8Policy::kReject)));
   ASSERT_TRUE(strict.ok());
-  absl::StatusOr<std::vector<TokenId>> ids = (*strict)->Encode("great \xFF" "film");
+  absl::StatusOr<std::vector<TokenId>> ids = (*strict)->Encode(
+      "great \xFF"
+      "film");
   EXPECT_EQ(ids.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(ids.status().message(), HasSubstr("byte offset 6"));
   absl::StatusOr<std::vector<std::vector<TokenId>>> batch =
@@ -121,8 +126,9 @@ TEST(WordTokenizerTest, TrainingIsDeterministicAcrossThreadCounts) {
 }
 
 TEST(WordTokenizerTest, WhitespaceSplitKeepsWikiTextUnk) {
-  const WordTokenizerOptions options =
-      WordTokenizerOptions().Normalizer(NormalizerOptions()).PreTokenizer(PreTokenizerKind::kWhitespace);
+  const WordTokenizerOptions options = WordTokenizerOptions()
+                                           .WithNormalizer(NormalizerOptions())
+                                           .WithPreTokenizer(PreTokenizerKind::kWhitespace);
   absl::StatusOr<std::unique_ptr<WordTokenizer>> tok = WordTokenizer::Train(
       {" = Valkyria <unk> = \n", " role @-@ playing <unk> \n"}, options, VocabularyOptions());
   ASSERT_TRUE(tok.ok());
@@ -134,15 +140,18 @@ TEST(WordTokenizerTest, WhitespaceSplitKeepsWikiTextUnk) {
 
 TEST(WordTokenizerTest, PiecesShowWhatIsLookedUp) {
   std::unique_ptr<WordTokenizer> tok = Train();
-  EXPECT_THAT(*tok->Pieces("Loved it!<br />10/10"), ElementsAre("loved", "it", "!", "10", "/", "10"));
+  EXPECT_THAT(*tok->Pieces("Loved it!<br />10/10"),
+              ElementsAre("loved", "it", "!", "10", "/", "10"));
 }
 
 TEST(WordTokenizerTest, CreateRejectsUnusableSetups) {
   absl::StatusOr<Vocabulary> no_unk = Vocabulary::FromTokens({"a"}, {});
   ASSERT_TRUE(no_unk.ok());
   EXPECT_THAT(WordTokenizer::Create(*no_unk).status().message(), HasSubstr("unk"));
-  absl::StatusOr<Vocabulary> vocab = Vocabulary::FromTokens({"<unk>"}, {{SpecialToken::kUnk, "<unk>"}});
-  EXPECT_THAT(WordTokenizer::Create(*vocab, WordTokenizerOptions().PreTokenizer(PreTokenizerKind::kGpt2))
+  absl::StatusOr<Vocabulary> vocab =
+      Vocabulary::FromTokens({"<unk>"}, {{SpecialToken::kUnk, "<unk>"}});
+  EXPECT_THAT(WordTokenizer::Create(
+                  *vocab, WordTokenizerOptions().WithPreTokenizer(PreTokenizerKind::kGpt2))
                   .status()
                   .message(),
               HasSubstr("gpt2"));
