@@ -79,6 +79,8 @@ class MaskSpec {
 at::Tensor CausalMask(int64_t len_q, int64_t len_k);                       // [len_q, len_k]
 at::Tensor SlidingWindowMask(int64_t len, int64_t left, int64_t right);    // [len, len]
 at::Tensor KeyPaddingMask(const at::Tensor& lengths, int64_t len_k);       // [B, len_k]
+// True where the query or the key is a global token, false elsewhere: OR it with a local mask
+// (causal, window) to add global attention to it.
 at::Tensor GlobalTokenMask(int64_t len, const std::vector<int64_t>& positions);  // [len, len]
 
 }  // namespace sf::attention
