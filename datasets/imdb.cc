@@ -9,6 +9,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "tokenization/unicode.h"
 
 namespace sf::datasets {
 namespace {
@@ -58,6 +59,10 @@ absl::Status ReadLabelFolder(const fs::path& dir, int label, std::vector<ImdbRev
     if (review.text.empty()) {
       return absl::InvalidArgumentError(
           absl::StrCat("empty IMDB review file: ", it->path().string()));
+    }
+    if (const size_t bad = tokenization::FindInvalidUtf8(review.text); bad != review.text.size()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "IMDB review is not valid UTF-8 (byte ", bad, "): ", it->path().string()));
     }
     out->push_back(std::move(review));
   }

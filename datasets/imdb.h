@@ -28,7 +28,8 @@ struct ImdbReview {
 bool HasImdbSplit(const std::string& root, const std::string& split);
 
 // Reads every review of one split. Errors name the path: a missing folder, a folder with no
-// reviews, a file name not of the form <id>_<rating>.txt, an unreadable or empty file.
+// reviews, a file name not of the form <id>_<rating>.txt, an unreadable or empty file, or one
+// that is not valid UTF-8.
 absl::StatusOr<std::vector<ImdbReview>> ReadImdbSplit(const std::string& root,
                                                       const std::string& split);
 

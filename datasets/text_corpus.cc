@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "tokenization/unicode.h"
 
 namespace sf::datasets {
 
@@ -35,6 +36,10 @@ absl::StatusOr<std::string> ReadTextFile(const std::string& path) {
   if (in.bad()) return absl::DataLossError(absl::StrCat("error while reading file: ", path));
   std::string text = buffer.str();
   if (text.empty()) return absl::InvalidArgumentError(absl::StrCat("file is empty: ", path));
+  if (const size_t bad = tokenization::FindInvalidUtf8(text); bad != text.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("file is not valid UTF-8 (byte ", bad, "): ", path));
+  }
   return text;
 }
 

@@ -23,7 +23,7 @@ enum class WikiTextVariant {
 absl::StatusOr<std::string> WikiTextFile(const std::string& dir, WikiTextVariant variant,
                                          const std::string& split);
 
-// The whole file. Errors name the path: missing, unreadable, or empty.
+// The whole file. Errors name the path: missing, unreadable, empty, or not valid UTF-8.
 absl::StatusOr<std::string> ReadTextFile(const std::string& path);
 
 // Whitespace-separated words of every line followed by "<eos>", as in the usual WikiText

@@ -28,11 +28,21 @@ std::optional<std::string> WorkspaceDirectory() {
   if (!bwd.empty()) return bwd;
   std::string srcdir = Env("TEST_SRCDIR");
   std::string workspace = Env("TEST_WORKSPACE");
-  if (srcdir.empty() || workspace.empty()) return std::nullopt;
   std::error_code ec;
-  fs::path marker = fs::canonical(fs::path(srcdir) / workspace / "WORKSPACE", ec);
-  if (ec) return std::nullopt;
-  return marker.parent_path().string();
+  if (!srcdir.empty() && !workspace.empty()) {
+    fs::path marker = fs::canonical(fs::path(srcdir) / workspace / "WORKSPACE", ec);
+    if (ec) return std::nullopt;
+    return marker.parent_path().string();
+  }
+  // A binary started directly from bazel-out (no bazel run/test environment) still has its
+  // runfiles tree beside it, holding the link to WORKSPACE.
+  const fs::path runfiles = fs::read_symlink("/proc/self/exe", ec).string() + ".runfiles";
+  if (ec || !fs::is_directory(runfiles, ec)) return std::nullopt;
+  for (const fs::directory_entry& entry : fs::directory_iterator(runfiles, ec)) {
+    fs::path marker = fs::canonical(entry.path() / "WORKSPACE", ec);
+    if (!ec) return marker.parent_path().string();
+  }
+  return std::nullopt;
 }
 
 std::optional<std::string> SharedDataDir(const std::string& subdir) {

@@ -13,8 +13,9 @@
 
 namespace sf::runtime {
 
-// The workspace's source directory (found through the runfiles link to WORKSPACE, or
-// $BUILD_WORKSPACE_DIRECTORY under `bazel run`), or nullopt.
+// The workspace's source directory (found through the runfiles link to WORKSPACE, under
+// `bazel test` or beside a binary started from bazel-out, or $BUILD_WORKSPACE_DIRECTORY under
+// `bazel run`), or nullopt.
 std::optional<std::string> WorkspaceDirectory();
 
 // `<$SF_SHARED_DATA or <workspace>/../shared/data>/<subdir>` when that directory exists.

@@ -50,3 +50,36 @@ def sf_cc_benchmark(name, copts = [], deps = [], tags = [], **kwargs):
         tags = tags + ["benchmark"],
         **kwargs
     )
+
+def sf_cc_fuzz_test(name, srcs, deps = [], corpus = [], tags = [], **kwargs):
+    """A fuzz target (a file defining LLVMFuzzerTestOneInput) and its seed corpus, as two rules.
+
+    `<name>` replays the corpus, plus deterministic mutations of every seed, through the target
+    as an ordinary test: it runs in `bazel test //...` with GCC and under --config=asan, so every
+    seed and every crash input kept in the corpus is a regression test.
+
+    `<name>_fuzzer` is the libFuzzer binary. It needs clang and is built only by
+    tools/fuzz/run_fuzzers.sh (`bazel build --config=fuzz`), so it is tagged manual.
+    """
+    cc_test(
+        name = name,
+        srcs = srcs,
+        copts = SF_COPTS,
+        deps = deps + ["//tools/fuzz:replay_main"],
+        data = corpus,
+        args = ["$(location %s)" % c for c in corpus],
+        tags = tags + ["fuzz_replay"],
+        size = "small",
+        **kwargs
+    )
+    cc_binary(
+        name = name + "_fuzzer",
+        srcs = srcs,
+        copts = SF_COPTS,
+        linkopts = ["-fsanitize=fuzzer"],
+        deps = deps,
+        data = corpus,
+        tags = tags + ["fuzz", "manual"],
+        testonly = True,
+        **kwargs
+    )

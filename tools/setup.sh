@@ -6,6 +6,7 @@
 #
 #   tools/setup.sh            # install what is missing
 #   tools/setup.sh --check    # only report what is missing; exit 1 if anything is
+#   tools/setup.sh --fuzz     # also clang and libFuzzer, for tools/fuzz/run_fuzzers.sh
 set -euo pipefail
 
 readonly PACKAGES=(
@@ -26,11 +27,24 @@ readonly PACKAGES=(
   dataset-fashion-mnist    # default data for the inpainting tasks
 )
 
+# Only for fuzzing (tools/fuzz/run_fuzzers.sh); the build and tests need none of them.
+readonly FUZZ_PACKAGES=(
+  clang                    # libFuzzer instrumentation (-fsanitize=fuzzer)
+  libclang-rt-dev          # the libFuzzer and sanitizer runtimes
+)
+
 check_only=0
-[[ "${1:-}" == "--check" ]] && check_only=1
+wanted=("${PACKAGES[@]}")
+for arg in "$@"; do
+  case "$arg" in
+    --check) check_only=1 ;;
+    --fuzz) wanted+=("${FUZZ_PACKAGES[@]}") ;;
+    *) echo "setup: unknown argument '$arg' (expected --check and/or --fuzz)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
-for pkg in "${PACKAGES[@]}"; do
+for pkg in "${wanted[@]}"; do
   if dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
     echo "setup: present   $pkg"
   else
@@ -40,7 +54,7 @@ for pkg in "${PACKAGES[@]}"; do
 done
 
 if [[ ${#missing[@]} -eq 0 ]]; then
-  echo "setup: all ${#PACKAGES[@]} packages present; nothing to do"
+  echo "setup: all ${#wanted[@]} packages present; nothing to do"
   exit 0
 fi
 if [[ $check_only -eq 1 ]]; then

@@ -152,6 +152,13 @@ absl::StatusOr<at::Tensor> ReadPng(const std::string& path, PngChannels channels
   if (!ReadHeader(handles.png, handles.info, handles.file, channels, &layout)) {
     return absl::DataLossError(absl::StrCat("corrupt PNG file ", path, ": ", error.message));
   }
+  // The header alone decides the allocation below: refuse sizes no real input has before a
+  // few corrupt bytes cost gigabytes.
+  if (uint64_t{layout.width} * layout.height > kMaxPngPixels) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "PNG file ", path, " claims ", layout.width, " x ", layout.height,
+        " pixels, more than the ", kMaxPngPixels, " this reader accepts"));
+  }
   TORCH_CHECK(layout.channels == 1 || layout.channels == 3, "libpng produced ", layout.channels,
               " channels for ", path, ", expected 1 or 3 after transformations");
   TORCH_CHECK(layout.row_bytes == size_t{layout.width} * layout.channels, "row of ",

@@ -15,6 +15,7 @@
 #ifndef SCRATCHFORMER_VISION_PNG_IO_H_
 #define SCRATCHFORMER_VISION_PNG_IO_H_
 
+#include <cstdint>
 #include <string>
 
 #include <ATen/core/Tensor.h>
@@ -32,6 +33,10 @@ enum class PngChannels {
 
 // Reads `path`. NotFound / PermissionDenied when it cannot be opened, InvalidArgument when it
 // is not a PNG, DataLoss when it is truncated or corrupt; every message names the path.
+// The largest image ReadPng accepts (8192 x 8192): a header claiming more is an error, since
+// the pixels are allocated from the header before any are read.
+inline constexpr uint64_t kMaxPngPixels = uint64_t{1} << 26;
+
 absl::StatusOr<at::Tensor> ReadPng(const std::string& path,
                                    PngChannels channels = PngChannels::kAsStored);
 

@@ -1,6 +1,7 @@
 #include "vision/png_io.h"
 
 #include <png.h>
+#include <zlib.h>
 
 #include <cmath>
 #include <cstring>
@@ -211,6 +212,22 @@ TEST(PngIoTest, TruncatedAndCorruptFilesAreDataLoss) {
   ASSERT_FALSE(read.ok());
   EXPECT_EQ(read.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_TRUE(absl::StrContains(read.status().message(), "IDAT")) << read.status();
+}
+
+TEST(PngIoTest, HeaderClaimingAHugeImageIsRefusedBeforeAllocating) {
+  const std::string dir = FreshDir("huge");
+  ASSERT_TRUE(WritePng(dir + "/small.png", at::zeros({1, 2, 2})).ok());
+  std::string png = ReadPlainFile(dir + "/small.png");
+  // IHDR data starts at byte 16: width and height, big-endian; then fix the chunk's CRC.
+  const std::string huge_size("\x00\x01\x00\x00\x00\x01\x00\x00", 8);  // 65536 x 65536
+  png.replace(16, 8, huge_size);
+  const uLong crc = crc32(0, reinterpret_cast<const Bytef*>(png.data() + 12), 17);
+  for (int i = 0; i < 4; ++i) png[29 + i] = static_cast<char>(crc >> (24 - 8 * i));
+  WritePlainFile(dir + "/huge.png", png);
+  absl::StatusOr<at::Tensor> read = ReadPng(dir + "/huge.png");
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.status().code(), absl::StatusCode::kInvalidArgument) << read.status();
+  EXPECT_TRUE(absl::StrContains(read.status().message(), "65536 x 65536")) << read.status();
 }
 
 TEST(PngIoTest, WriteReplacesAtomicallyAndLeavesNoTemporaryFiles) {

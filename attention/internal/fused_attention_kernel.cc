@@ -5,10 +5,18 @@
 #include <cmath>
 #include <limits>
 
+#include <ATen/Config.h>
 #include <ATen/Parallel.h>
 #include <c10/util/Exception.h>
 
 #include "attention/internal/fused_attention_tile_ops.h"
+
+// With LibTorch's OpenMP backend, at::parallel_for is a header template whose parallel region
+// exists only in translation units compiled with OpenMP; without it every task would run on the
+// calling thread, silently.
+#if AT_PARALLEL_OPENMP && !defined(_OPENMP)
+#error "fused_attention_kernel.cc must be compiled with -fopenmp (see attention/BUILD)"
+#endif
 
 namespace sf::attention::internal {
 namespace {

@@ -1,0 +1,315 @@
+// End-to-end bad-input suite: every task binary started the way a user would start it, with
+// input that is wrong in one way. Each case must end with a non-zero exit and a one-line
+// `error: ...` naming the problem (no crash, hang or stack trace), and must leave the files
+// already in the output folder (a previous run's checkpoint and metrics) byte for byte as
+// they were. The message of every case is written to bad_input_messages.txt in the test's
+// undeclared outputs, for review.
+//
+// The cases need no real data: they use small fixtures written here, or none at all.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <torch/nn/modules/linear.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "tasks/imdb/imdb_fixture.h"
+#include "tasks/testing/cli_runner.h"
+#include "training/checkpoint.h"
+
+namespace sf::tasks {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::CleanFailureProblem;
+using testing::CliResult;
+using testing::NonEmptyLines;
+using testing::RunCli;
+
+constexpr double kTimeoutSeconds = 120;
+
+struct Binary {
+  std::string name;        // as users know it: //tasks:<name>
+  std::string path;        // runfiles path
+  std::string data_flag;   // the flag naming its data folder
+  std::string out_flag;    // the flag naming its output folder
+};
+
+const std::vector<Binary>& Binaries() {
+  static const auto* binaries = new std::vector<Binary>{
+      {"imdb", "tasks/imdb/imdb", "--data_dir", "--out_dir"},
+      {"wiki", "tasks/wiki/wiki", "--data_dir", "--run_dir"},
+      {"cnn_inpainting", "tasks/inpainting/cnn_inpainting", "--data_dir", "--out_dir"},
+      {"transformer_inpainting", "tasks/inpainting/transformer_inpainting", "--data_dir",
+       "--out_dir"},
+  };
+  return *binaries;
+}
+
+std::string Scratch(const std::string& name) {
+  const fs::path dir = fs::path(::testing::TempDir()) / "bad_input" / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir.string();
+}
+
+void WriteFile(const fs::path& path, const std::string& bytes) {
+  fs::create_directories(path.parent_path());
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  ASSERT_TRUE(out.good()) << path;
+}
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+std::string RandomBytes(size_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::string s(n, '\0');
+  for (char& c : s) c = static_cast<char>(rng());
+  return s;
+}
+
+// An output folder holding a previous run's files, and a snapshot of their bytes.
+struct PreviousRun {
+  explicit PreviousRun(const std::string& dir) : dir(dir) {
+    files = {{"best.sfckpt", RandomBytes(4096, 7)}, {"metrics.json", "{\"accuracy\": 0.9}\n"}};
+    for (const auto& [name, bytes] : files) WriteFile(fs::path(dir) / name, bytes);
+  }
+  // Empty when every file is as it was, else which one changed.
+  std::string Changed() const {
+    for (const auto& [name, bytes] : files) {
+      if (ReadFile(fs::path(dir) / name) != bytes) return name;
+    }
+    return "";
+  }
+  std::string dir;
+  std::map<std::string, std::string> files;
+};
+
+// The log of every case's message, for the closing review.
+void Record(const std::string& binary, const std::string& what, const CliResult& r) {
+  const char* out = std::getenv("TEST_UNDECLARED_OUTPUTS_DIR");
+  std::string last;
+  for (const std::string& line : NonEmptyLines(r.stderr_text)) {
+    if (absl::StartsWith(line, "error: ")) last = line;
+  }
+  const std::string entry = absl::StrCat(binary, " | ", what, " | exit ", r.exit_code, " | ",
+                                         last.empty() ? r.stderr_text : last, "\n");
+  std::printf("%s", entry.c_str());
+  if (out != nullptr) {
+    std::ofstream(fs::path(out) / "bad_input_messages.txt", std::ios::app) << entry;
+  }
+}
+
+// Runs `binary` with `args` (its output folder set to a previous run's folder unless the
+// case names its own) and checks the promise; `expect` must appear in the error line.
+void ExpectCleanError(const Binary& binary, const std::string& what,
+                      std::vector<std::string> args, const std::string& expect,
+                      const std::string& stdin_text = "") {
+  SCOPED_TRACE(absl::StrCat("//tasks:", binary.name, " with ", what));
+  const PreviousRun previous(Scratch(binary.name + "_out_" + std::to_string(std::hash<std::string>()(what))));
+  bool has_out = false;
+  for (const std::string& a : args) has_out |= absl::StartsWith(a, binary.out_flag + "=");
+  if (!has_out) args.push_back(binary.out_flag + "=" + previous.dir);
+  args.push_back("--threads=1");
+  const CliResult r = RunCli(testing::BinaryPath(binary.path), args, kTimeoutSeconds,
+                             {{"XDG_CACHE_HOME", Scratch("cache")}},
+                             stdin_text);
+  Record(binary.name, what, r);
+  EXPECT_EQ(CleanFailureProblem(r), "") << "stderr:\n" << r.stderr_text;
+  std::string error_line;
+  for (const std::string& line : NonEmptyLines(r.stderr_text)) {
+    if (absl::StartsWith(line, "error: ")) error_line = line;
+  }
+  EXPECT_TRUE(absl::StrContains(error_line, expect))
+      << "expected the error to mention '" << expect << "', got: " << error_line;
+  EXPECT_EQ(previous.Changed(), "") << "a previous run's file was modified";
+}
+
+const Binary& Find(const std::string& name) {
+  for (const Binary& b : Binaries()) {
+    if (b.name == name) return b;
+  }
+  std::abort();
+}
+
+// ---- Cases common to every binary ---------------------------------------------------------
+
+TEST(BadInputTest, MissingDataFolder) {
+  const std::string missing = Scratch("missing") + "/no_such_folder";
+  for (const Binary& b : Binaries()) {
+    ExpectCleanError(b, "a missing data folder", {b.data_flag + "=" + missing}, missing);
+  }
+}
+
+TEST(BadInputTest, EmptyDataFolder) {
+  const std::string empty = Scratch("empty");
+  for (const Binary& b : Binaries()) {
+    ExpectCleanError(b, "an empty data folder", {b.data_flag + "=" + empty}, empty);
+  }
+}
+
+TEST(BadInputTest, ZeroAndNegativeSizes) {
+  for (const Binary& b : Binaries()) {
+    ExpectCleanError(b, "--batch_size=0", {"--batch_size=0"}, "batch_size");
+    ExpectCleanError(b, "--batch_size=-3", {"--batch_size=-3"}, "batch_size");
+  }
+  ExpectCleanError(Find("imdb"), "--d_model=-8", {"--d_model=-8"}, "d_model");
+  ExpectCleanError(Find("wiki"), "--d_model=0", {"--d_model=0"}, "d_model");
+  ExpectCleanError(Find("transformer_inpainting"), "--d_model=-1", {"--d_model=-1"}, "d_model");
+  ExpectCleanError(Find("cnn_inpainting"), "--base_channels=0", {"--base_channels=0"},
+                   "base_channels");
+}
+
+TEST(BadInputTest, ModelWidthNotDivisibleByHeads) {
+  for (const char* name : {"imdb", "wiki", "transformer_inpainting"}) {
+    ExpectCleanError(Find(name), "--d_model=100 --heads=3", {"--d_model=100", "--heads=3"},
+                     "100");
+  }
+}
+
+TEST(BadInputTest, UnknownFlagValue) {
+  ExpectCleanError(Find("imdb"), "--backend=gpu_magic", {"--backend=gpu_magic"}, "gpu_magic");
+  ExpectCleanError(Find("wiki"), "--corpus=novels", {"--corpus=novels"}, "novels");
+  ExpectCleanError(Find("cnn_inpainting"), "--mask=triangle", {"--mask=triangle"}, "triangle");
+}
+
+// ---- Checkpoints ---------------------------------------------------------------------------
+
+// A genuine checkpoint, of a model none of the tasks builds.
+std::string ForeignCheckpoint() {
+  const std::string path = Scratch("foreign") + "/other_model.sfckpt";
+  torch::nn::Linear model(3, 2);
+  training::CheckpointInfo info;
+  info.config = {{"task", "another_model"}, {"d_model", 3}};
+  const absl::Status s = training::SaveCheckpoint(path, {model.get()}, info);
+  if (!s.ok()) std::abort();
+  return path;
+}
+
+TEST(BadInputTest, CheckpointOfAnotherModel) {
+  const std::string foreign = ForeignCheckpoint();
+  ExpectCleanError(Find("imdb"), "a checkpoint of another model",
+                   {"--checkpoint=" + foreign, "--predict=a fine film"}, foreign);
+  ExpectCleanError(Find("wiki"), "a checkpoint of another model",
+                   {"--checkpoint=" + foreign, "--prompt=the"}, foreign);
+  const std::string png = Scratch("png") + "/in.png";
+  const std::string png_bytes = ReadFile(fs::path(std::getenv("TEST_SRCDIR")) /
+                                         std::getenv("TEST_WORKSPACE") /
+                                         "vision/testdata/fuzz/png/gray_2x3.png");
+  WriteFile(png, png_bytes);
+  for (const char* name : {"cnn_inpainting", "transformer_inpainting"}) {
+    ExpectCleanError(Find(name), "a checkpoint of another model",
+                     {"--checkpoint=" + foreign, "--input=" + png,
+                      "--output=" + Scratch("png_out") + "/out.png"},
+                     foreign);
+  }
+}
+
+TEST(BadInputTest, CorruptAndMissingCheckpoint) {
+  const std::string corrupt = Scratch("corrupt") + "/best.sfckpt";
+  WriteFile(corrupt, RandomBytes(2000, 3));
+  const std::string missing = Scratch("corrupt") + "/absent.sfckpt";
+  for (const std::string& path : {corrupt, missing}) {
+    const std::string what = path == corrupt ? "a checkpoint of random bytes" : "a missing checkpoint";
+    ExpectCleanError(Find("imdb"), what, {"--checkpoint=" + path, "--predict=good"}, path);
+    ExpectCleanError(Find("wiki"), what, {"--checkpoint=" + path, "--prompt=the"}, path);
+  }
+}
+
+// ---- Text inputs -----------------------------------------------------------------------------
+
+TEST(BadInputTest, InvalidUtf8Text) {
+  const std::string aclimdb = imdb::WriteImdbFixture(Scratch("utf8_imdb") + "/aclImdb",
+                                                     {.reviews_per_class = 6});
+  const fs::path bad_review = fs::path(aclimdb) / "train" / "pos" / "999_9.txt";
+  WriteFile(bad_review, "A great film \xC3\x28 with a broken byte \xFF.");
+  ExpectCleanError(Find("imdb"), "a review that is not valid UTF-8",
+                   {"--data_dir=" + aclimdb, "--epochs=1"}, bad_review.string());
+
+  const fs::path wiki = Scratch("utf8_wiki");
+  WriteFile(wiki / "wiki.train.tokens", " = Title = \n the cat sat on the mat \xFF\xFE . \n");
+  WriteFile(wiki / "wiki.valid.tokens", " the cat . \n");
+  ExpectCleanError(Find("wiki"), "a corpus that is not valid UTF-8",
+                   {"--data_dir=" + wiki.string(), "--epochs=1"}, "wiki.train.tokens");
+}
+
+TEST(BadInputTest, RandomBytesAsData) {
+  const fs::path wiki = Scratch("random_wiki");
+  WriteFile(wiki / "wiki.train.tokens", RandomBytes(5000, 11));
+  WriteFile(wiki / "wiki.valid.tokens", RandomBytes(500, 12));
+  ExpectCleanError(Find("wiki"), "random bytes as the corpus",
+                   {"--data_dir=" + wiki.string(), "--epochs=1"}, "wiki.train.tokens");
+
+  const fs::path idx = Scratch("random_idx");
+  for (const char* name : {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+                           "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"}) {
+    WriteFile(idx / name, RandomBytes(3000, 13));
+  }
+  for (const char* name : {"cnn_inpainting", "transformer_inpainting"}) {
+    ExpectCleanError(Find(name), "random bytes as the IDX files", {"--data_dir=" + idx.string()},
+                     idx.string());
+  }
+}
+
+TEST(BadInputTest, TruncatedDataFile) {
+  const fs::path idx = Scratch("truncated_idx");
+  const std::string real = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
+  if (!fs::exists(real)) GTEST_SKIP() << "needs the Debian package dataset-fashion-mnist";
+  for (const char* name : {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+                           "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"}) {
+    const std::string bytes = ReadFile(fs::path("/usr/share/datasets/fashion-mnist") / name);
+    WriteFile(idx / name, bytes.substr(0, bytes.size() / 2));
+  }
+  for (const char* name : {"cnn_inpainting", "transformer_inpainting"}) {
+    ExpectCleanError(Find(name), "truncated IDX files", {"--data_dir=" + idx.string()},
+                     idx.string());
+  }
+  const std::string aclimdb = imdb::WriteImdbFixture(Scratch("trunc_imdb") + "/aclImdb",
+                                                     {.reviews_per_class = 6});
+  const fs::path empty_review = fs::path(aclimdb) / "train" / "neg" / "998_2.txt";
+  WriteFile(empty_review, "");
+  ExpectCleanError(Find("imdb"), "an empty (truncated) review file",
+                   {"--data_dir=" + aclimdb, "--epochs=1"}, empty_review.string());
+}
+
+// ---- Output folder -------------------------------------------------------------------------
+
+TEST(BadInputTest, UnwritableOutputFolder) {
+  // A regular file where the output folder should be: nothing can be created inside it, even
+  // as root (for whom permission bits are no obstacle).
+  const std::string blocker = Scratch("unwritable") + "/not_a_folder";
+  WriteFile(blocker, "a file, not a folder\n");
+  const std::string out = blocker + "/run";
+  const std::string aclimdb = imdb::WriteImdbFixture(Scratch("out_imdb") + "/aclImdb",
+                                                     {.reviews_per_class = 6});
+  ExpectCleanError(Find("imdb"), "an output folder that cannot be created",
+                   {"--data_dir=" + aclimdb, "--out_dir=" + out}, blocker);
+  const fs::path wiki = Scratch("out_wiki");
+  WriteFile(wiki / "wiki.train.tokens", " the cat sat on the mat . \n the dog sat . \n");
+  WriteFile(wiki / "wiki.valid.tokens", " the cat sat . \n");
+  ExpectCleanError(Find("wiki"), "an output folder that cannot be created",
+                   {"--data_dir=" + wiki.string(), "--run_dir=" + out, "--context=4",
+                    "--warmup_steps=0", "--epochs=1"},
+                   blocker);
+  ExpectCleanError(Find("cnn_inpainting"), "an output folder that cannot be created",
+                   {"--out_dir=" + out}, blocker);
+  ExpectCleanError(Find("transformer_inpainting"), "an output folder that cannot be created",
+                   {"--out_dir=" + out}, blocker);
+  EXPECT_EQ(ReadFile(blocker), "a file, not a folder\n");
+}
+
+}  // namespace
+}  // namespace sf::tasks

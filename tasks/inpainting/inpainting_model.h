@@ -1,0 +1,41 @@
+// What the inpainting tasks need from a model, whatever its architecture: a prediction of every
+// pixel from an image with holes, and the training loss the model is fitted with.
+//
+// Masks follow vision/masks.h (1 = hole). A model never sees the hole pixels: Reconstruct and
+// Loss zero them before the forward pass, so a caller may pass the original images.
+//
+//   std::shared_ptr<InpaintingModel> model = ...;                  // e.g. a CnnInpainter
+//   at::Tensor loss = model->Loss(images, masks);                  // training
+//   at::Tensor filled = Composite(model->Reconstruct(images, masks), images, masks);
+//
+// Evaluation scores the composite: the known pixels copied from the input, the hole from the
+// model, clamped to the data range [0, 1].
+#ifndef SCRATCHFORMER_TASKS_INPAINTING_INPAINTING_MODEL_H_
+#define SCRATCHFORMER_TASKS_INPAINTING_INPAINTING_MODEL_H_
+
+#include <ATen/core/Tensor.h>
+#include <torch/nn/module.h>
+
+namespace sf::tasks::inpainting {
+
+class InpaintingModel : public torch::nn::Module {
+ public:
+  // images, masks [B, 1, H, W] -> a prediction of every pixel [B, 1, H, W].
+  virtual at::Tensor Reconstruct(const at::Tensor& images, const at::Tensor& masks) = 0;
+
+  // The scalar training loss of one batch, attached to the graph.
+  virtual at::Tensor Loss(const at::Tensor& images, const at::Tensor& masks) = 0;
+};
+
+// images * (1 - masks) + clamp(prediction, 0, 1) * masks.
+at::Tensor Composite(const at::Tensor& prediction, const at::Tensor& images,
+                     const at::Tensor& masks);
+
+// Mean squared error over the pixels where `weights` ([B, 1, H, W], broadcast over channels)
+// is 1; zero when it is empty (a batch with no hole teaches nothing about holes).
+at::Tensor MaskedMse(const at::Tensor& prediction, const at::Tensor& target,
+                     const at::Tensor& weights);
+
+}  // namespace sf::tasks::inpainting
+
+#endif  // SCRATCHFORMER_TASKS_INPAINTING_INPAINTING_MODEL_H_

@@ -1,0 +1,71 @@
+// A masked-autoencoder style inpainter (He et al. 2022, with the encoder over all tokens as in
+// SimMIM, Xie et al. 2022): the image is cut into p x p patches, each embedded from two channels
+// (pixels with the hole zeroed, and the mask); a patch that is entirely hole becomes a learned
+// mask token; learned positions are added; pre-LN Transformer encoder blocks from //layers on
+// the project's attention mix the tokens; a linear pixel decoder maps every token back to its
+// p x p pixels.
+//
+// Keeping every token in the sequence (instead of MAE's encoder over visible patches only)
+// makes any mask work, not only masks made of whole patches: partly masked patches keep their
+// known pixels, and a centre square hole is as valid an input as random patches.
+//
+//   auto model = std::make_shared<MaskedPatchTransformer>(
+//       MaskedPatchTransformerOptions{.d_model = 128, .layers = 3});
+//   at::Tensor loss = model->Loss(images, masks);   // MSE over the pixels of masked patches
+//
+// The loss covers every patch that holds a hole pixel (MAE's loss on masked patches); for
+// patch masks those are exactly the hole pixels.
+#ifndef SCRATCHFORMER_TASKS_INPAINTING_MASKED_PATCH_TRANSFORMER_H_
+#define SCRATCHFORMER_TASKS_INPAINTING_MASKED_PATCH_TRANSFORMER_H_
+
+#include <cstdint>
+
+#include <ATen/core/Tensor.h>
+#include <nlohmann/json.hpp>
+
+#include "absl/status/statusor.h"
+#include "attention/multi_head_attention.h"
+#include "attention/positional_encoding.h"
+#include "layers/patch_embedding.h"
+#include "layers/transformer_encoder.h"
+#include "tasks/inpainting/inpainting_model.h"
+
+namespace sf::tasks::inpainting {
+
+struct MaskedPatchTransformerOptions {
+  int64_t image_size = 28;  // square images; the learned positions fix the size
+  int64_t patch_size = 4;
+  int64_t d_model = 128;
+  int64_t heads = 4;
+  int64_t d_ff = 256;
+  int64_t layers = 3;
+  attention::AttentionBackend backend = attention::AttentionBackend::kFused;
+};
+
+// The options as a checkpoint configuration, and back (InvalidArgument naming a bad field).
+nlohmann::json MaskedPatchTransformerConfig(const MaskedPatchTransformerOptions& options);
+absl::StatusOr<MaskedPatchTransformerOptions> MaskedPatchTransformerOptionsFromConfig(
+    const nlohmann::json& config);
+
+class MaskedPatchTransformer : public InpaintingModel {
+ public:
+  explicit MaskedPatchTransformer(const MaskedPatchTransformerOptions& options);
+
+  // images, masks [B, 1, image_size, image_size].
+  at::Tensor Reconstruct(const at::Tensor& images, const at::Tensor& masks) override;
+  at::Tensor Loss(const at::Tensor& images, const at::Tensor& masks) override;
+
+  const MaskedPatchTransformerOptions& options() const { return options_; }
+
+ private:
+  MaskedPatchTransformerOptions options_;
+  layers::PatchEmbedding patch_embedding_{nullptr};
+  at::Tensor mask_token_;  // [d_model]
+  attention::LearnedPositionalEmbedding pos_embedding_{nullptr};
+  layers::TransformerEncoder encoder_{nullptr};
+  layers::PatchUnembedding pixel_decoder_{nullptr};
+};
+
+}  // namespace sf::tasks::inpainting
+
+#endif  // SCRATCHFORMER_TASKS_INPAINTING_MASKED_PATCH_TRANSFORMER_H_

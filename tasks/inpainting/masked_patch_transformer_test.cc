@@ -1,0 +1,100 @@
+#include "tasks/inpainting/masked_patch_transformer.h"
+
+#include <random>
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+#include <torch/utils.h>
+
+#include "tasks/inpainting/test_images.h"
+#include "training/optimizer.h"
+#include "vision/masks.h"
+
+namespace sf::tasks::inpainting {
+namespace {
+
+MaskedPatchTransformerOptions Tiny() {
+  return {.image_size = 28, .patch_size = 4, .d_model = 32, .heads = 2, .d_ff = 64, .layers = 2};
+}
+
+TEST(MaskedPatchTransformerTest, PredictsEveryPixelForPatchAndCentreMasks) {
+  torch::manual_seed(0);
+  MaskedPatchTransformer model(Tiny());
+  model.eval();
+  torch::NoGradGuard no_grad;
+  const at::Tensor images = torch::rand({2, 1, 28, 28});
+  std::mt19937_64 gen(1);
+  const vision::MaskOptions patches{.kind = vision::MaskKind::kPatches};
+  const at::Tensor patch_masks = vision::SampleMasks(patches, 2, 28, 28, gen);
+  EXPECT_EQ(model.Reconstruct(images, patch_masks).sizes(), images.sizes());
+  // A centre 14x14 hole cuts patches in half at its border: those keep their known pixels.
+  const at::Tensor centre = vision::CenterSquareMask(28, 28, 14).unsqueeze(0).expand({2, 1, 28, 28});
+  const at::Tensor prediction = model.Reconstruct(images, centre);
+  EXPECT_EQ(prediction.sizes(), images.sizes());
+  const at::Tensor scribbled = images * (1 - centre) + torch::rand_like(images) * centre;
+  EXPECT_TRUE(at::allclose(model.Reconstruct(scribbled, centre), prediction, 1e-5, 1e-6));
+}
+
+TEST(MaskedPatchTransformerTest, FusedAndReferenceAttentionAgree) {
+  torch::manual_seed(0);
+  MaskedPatchTransformerOptions fused_options = Tiny();
+  MaskedPatchTransformerOptions reference_options = Tiny();
+  reference_options.backend = attention::AttentionBackend::kReference;
+  MaskedPatchTransformer fused(fused_options);
+  MaskedPatchTransformer reference(reference_options);
+  {
+    torch::NoGradGuard no_grad;
+    const auto source = fused.named_parameters();
+    for (auto& p : reference.named_parameters()) p.value().copy_(source[p.key()]);
+  }
+  const at::Tensor images = torch::rand({2, 1, 28, 28});
+  std::mt19937_64 gen(2);
+  const at::Tensor masks =
+      vision::SampleMasks({.kind = vision::MaskKind::kPatches}, 2, 28, 28, gen);
+  EXPECT_TRUE(at::allclose(fused.Loss(images, masks), reference.Loss(images, masks), 1e-4, 1e-6));
+}
+
+TEST(MaskedPatchTransformerTest, AFewStepsOnRealImagesLowerTheLoss) {
+  const std::optional<at::Tensor> images = FashionMnistTestImages(32);
+  if (!images) GTEST_SKIP() << FashionMnistSkipReason();
+  torch::manual_seed(0);
+  MaskedPatchTransformer model(Tiny());
+  auto optimizer = training::MakeAdamW(model, {.lr = 2e-3, .weight_decay = 0.0});
+  std::mt19937_64 gen(3);
+  const at::Tensor masks =
+      vision::SampleMasks({.kind = vision::MaskKind::kPatches}, 32, 28, 28, gen);
+  double first = 0.0, last = 0.0;
+  for (int step = 0; step < 60; ++step) {
+    optimizer->zero_grad();
+    const at::Tensor loss = model.Loss(*images, masks);
+    loss.backward();
+    optimizer->step();
+    if (step == 0) first = loss.item<double>();
+    last = loss.item<double>();
+  }
+  EXPECT_LT(last, 0.5 * first) << "first " << first << ", last " << last;
+}
+
+TEST(MaskedPatchTransformerTest, ConfigRoundTripsAndRejectsBadSizes) {
+  MaskedPatchTransformerOptions options = Tiny();
+  options.backend = attention::AttentionBackend::kLibTorch;
+  absl::StatusOr<MaskedPatchTransformerOptions> back =
+      MaskedPatchTransformerOptionsFromConfig(MaskedPatchTransformerConfig(options));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->d_model, 32);
+  EXPECT_EQ(back->layers, 2);
+  EXPECT_EQ(back->backend, attention::AttentionBackend::kLibTorch);
+  nlohmann::json bad = MaskedPatchTransformerConfig(options);
+  bad["patch_size"] = 5;
+  absl::StatusOr<MaskedPatchTransformerOptions> rejected =
+      MaskedPatchTransformerOptionsFromConfig(bad);
+  EXPECT_EQ(rejected.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(rejected.status().message().find("patch_size 5"), std::string::npos);
+  bad = MaskedPatchTransformerConfig(options);
+  bad["backend"] = "quantum";
+  EXPECT_EQ(MaskedPatchTransformerOptionsFromConfig(bad).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace sf::tasks::inpainting
