@@ -219,9 +219,10 @@ TEST(BadInputTest, CheckpointOfAnotherModel) {
 }
 
 TEST(BadInputTest, CorruptAndMissingCheckpoint) {
-  const std::string corrupt = Scratch("corrupt") + "/best.sfckpt";
+  const std::string dir = Scratch("corrupt");
+  const std::string corrupt = dir + "/best.sfckpt";
   WriteFile(corrupt, RandomBytes(2000, 3));
-  const std::string missing = Scratch("corrupt") + "/absent.sfckpt";
+  const std::string missing = dir + "/absent.sfckpt";
   for (const std::string& path : {corrupt, missing}) {
     const std::string what = path == corrupt ? "a checkpoint of random bytes" : "a missing checkpoint";
     ExpectCleanError(Find("imdb"), what, {"--checkpoint=" + path, "--predict=good"}, path);

@@ -26,6 +26,9 @@
 // The file must be exactly 40 + H + P bytes, so a file cut at any byte fails with DataLoss
 // naming the path, as does any flipped bit (CRCs). Files are written through
 // AtomicFileWriter: a crash mid-write leaves the previous checkpoint untouched.
+// The CRCs guard against corruption, not against malice: the payload is read by LibTorch's
+// archive reader, which can crash on bytes crafted to pass the CRCs, so load checkpoints only
+// from sources you trust (as with any LibTorch or PyTorch archive).
 //
 // Loading checks everything it can before changing anything: configuration (FailedPrecondition
 // naming each differing key with both values), parameter names, shapes and dtypes, optimizer

@@ -1,8 +1,15 @@
 // Fuzz target: checkpoint loading. Every input is tried twice: as the file's bytes, which
-// exercises the framing checks (magic, lengths, CRCs), and framed with correct lengths and
-// CRCs around the input split into header JSON and payload, so the fuzzer reaches the header
-// parser, the compatibility checks against a live model and optimizer, and the tensor archive.
+// exercises the framing checks (magic, lengths, CRCs), and as a header framed with correct
+// lengths and CRCs around a genuine payload, so the fuzzer reaches the header parser and the
+// compatibility checks against a live model and optimizer.
+//
+// The payload is LibTorch's own archive format. LibTorch 1.13's archive reader is not safe on
+// crafted bytes (a mutated archive with recomputed CRCs crashed it inside
+// torch::jit::ScriptTypeParser), so the payload given to it here is always a real one: the
+// CRCs keep accidental corruption away from that reader, but a checkpoint crafted to pass
+// them must be treated as untrusted code, like any LibTorch archive.
 #include <cstddef>
+#include <cstdlib>
 #include <cstdint>
 #include <cstring>
 #include <random>
@@ -35,6 +42,24 @@ std::string Frame(absl::string_view header, absl::string_view payload) {
   return file;
 }
 
+// The tensor archive of a real checkpoint of the model the target loads into.
+const std::string& GenuinePayload() {
+  static const std::string* payload = [] {
+    torch::nn::Linear model(3, 2);
+    torch::optim::AdamW optimizer(model->parameters());
+    std::mt19937_64 rng(0);
+    absl::StatusOr<std::string> file = sf::training::EncodeCheckpoint(
+        sf::training::TrainingState{model.get(), &optimizer, &rng}, {});
+    if (!file.ok()) std::abort();
+    uint64_t header_size = 0;
+    for (int i = 7; i >= 0; --i) {
+      header_size = (header_size << 8) | static_cast<unsigned char>((*file)[12 + i]);
+    }
+    return new std::string(file->substr(40 + header_size));
+  }();
+  return *payload;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -45,13 +70,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::string_view bytes(reinterpret_cast<const char*>(data), size);
   (void)sf::training::DecodeCheckpoint(bytes, "fuzz.sfckpt", state);
 
-  // First 4 bytes: the header length; then the header; the rest is the payload.
+  // First 4 bytes: the header length; then the header (the rest, a payload, is ignored).
   if (size < 4) return 0;
   uint32_t header_size;
   std::memcpy(&header_size, data, 4);
   const absl::string_view rest = bytes.substr(4);
   header_size = static_cast<uint32_t>(std::min<size_t>(header_size, rest.size()));
-  const std::string framed = Frame(rest.substr(0, header_size), rest.substr(header_size));
+  const std::string framed = Frame(rest.substr(0, header_size), GenuinePayload());
   (void)sf::training::DecodeCheckpoint(framed, "fuzz.sfckpt", state);
   return 0;
 }

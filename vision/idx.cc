@@ -151,8 +151,9 @@ absl::StatusOr<UbyteArray> ReadUbyteIdx(const std::string& path, uint32_t expect
 
 at::Tensor BytesToTensor(const UbyteArray& array) {
   at::Tensor out = at::empty(array.sizes, at::kByte);
-  std::memcpy(out.data_ptr<uint8_t>(), array.bytes.data() + array.payload_offset,
-              array.bytes.size() - array.payload_offset);
+  const size_t n = array.bytes.size() - array.payload_offset;
+  // An empty set (zero images) has no storage: memcpy must not see its null pointer.
+  if (n > 0) std::memcpy(out.data_ptr<uint8_t>(), array.bytes.data() + array.payload_offset, n);
   return out;
 }
 
