@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <utility>
 
@@ -91,26 +92,52 @@ absl::StatusOr<std::string> Normalizer::Normalize(absl::string_view text) const 
 absl::StatusOr<absl::string_view> Normalizer::Normalize(absl::string_view text,
                                                         std::string* scratch) const {
   absl::string_view current = text;
+  // Each step reads `current` and writes `*scratch`, or a second buffer swapped into it when
+  // `current` is already there: the usual single step reuses the caller's scratch as it is.
   std::string buffer;
+  bool in_scratch = false;
+  const auto output = [&] {
+    std::string* out = in_scratch ? &buffer : scratch;
+    out->clear();
+    return out;
+  };
+  const auto commit = [&](std::string* out) {
+    if (out != scratch) scratch->swap(*out);
+    in_scratch = true;
+    current = *scratch;
+  };
   if (FindInvalidUtf8(text) != text.size()) {
     if (options_.invalid_utf8 == InvalidUtf8Policy::kReject) return ValidateUtf8(text);
-    ReplaceInvalidUtf8(text, &buffer);
-    scratch->swap(buffer);
-    current = *scratch;
+    std::string* out = output();
+    ReplaceInvalidUtf8(current, out);
+    commit(out);
   }
-  if (options_.strip_html && current.find_first_of("<&") != absl::string_view::npos) {
-    buffer.clear();
-    StripHtml(current, &buffer);
-    scratch->swap(buffer);
-    current = *scratch;
+  if (options_.strip_html && (std::memchr(current.data(), '<', current.size()) != nullptr ||
+                              std::memchr(current.data(), '&', current.size()) != nullptr)) {
+    std::string* out = output();
+    StripHtml(current, out);
+    commit(out);
   }
   if (options_.lowercase || options_.remove_control || options_.fold_whitespace) {
-    buffer.clear();
-    CaseControlAndSpace(current, &buffer);
-    scratch->swap(buffer);
-    current = *scratch;
+    std::string* out = output();
+    CaseControlAndSpace(current, out);
+    commit(out);
   }
   return current;
+}
+
+bool Normalizer::ChangesOnlyAsciiCaseAndSpace(absl::string_view text) const {
+  if (!IsAscii(text)) return false;
+  if (options_.strip_html && (std::memchr(text.data(), '<', text.size()) != nullptr ||
+                              std::memchr(text.data(), '&', text.size()) != nullptr)) {
+    return false;
+  }
+  if (options_.remove_control) {
+    for (char c : text) {
+      if (ascii_action_[static_cast<unsigned char>(c)] == kDrop) return false;
+    }
+  }
+  return true;
 }
 
 void Normalizer::StripHtml(absl::string_view text, std::string* out) const {
@@ -176,17 +203,16 @@ void Normalizer::CaseControlAndSpace(absl::string_view text, std::string* out) c
     const auto b = static_cast<unsigned char>(text[pos]);
     if (b < 0x80) {
       ++pos;
-      switch (ascii_action_[b]) {
-        case kFoldSpace:
-          pending_space = true;
-          break;
-        case kDrop:
-          break;
-        case kKeep:
-          flush_space();
-          *dst++ = ascii_output_[b];
-          break;
-      }
+      // Without branches on the text: word lengths are random, so branches on space or not
+      // would be mispredicted once a word. A folded space is stored every time but kept only
+      // before kept text that is not the first; the byte after it likewise only when kept.
+      const AsciiAction action = ascii_action_[b];
+      const bool keep = action == kKeep;
+      *dst = ' ';
+      dst += keep & pending_space & (dst != begin);
+      *dst = ascii_output_[b];
+      dst += keep;
+      pending_space = (pending_space & !keep) | (action == kFoldSpace);
       continue;
     }
     const Utf8Char c = DecodeUtf8(text, pos);

@@ -91,8 +91,18 @@ class Normalizer {
   absl::StatusOr<std::string> Normalize(absl::string_view text) const;
 
   // The allocation-free form for hot loops: returns `text` itself when nothing changes, else a
-  // view of `*scratch`, which it overwrites.
+  // view of `*scratch`, which it overwrites (`text` must not lie in `*scratch`). Reusing one
+  // scratch string across calls reuses its memory.
   absl::StatusOr<absl::string_view> Normalize(absl::string_view text, std::string* scratch) const;
+
+  // True when Normalize(text) differs from `text` in ASCII letter case and whitespace at most:
+  // `text` is all ASCII, without '<' or '&' when HTML is stripped and without control
+  // characters when those are removed. A caller that drops whitespace anyway (a word
+  // splitter) can then map the bytes it keeps through NormalizeAscii instead of normalising
+  // the whole text.
+  bool ChangesOnlyAsciiCaseAndSpace(absl::string_view text) const;
+  // What Normalize writes for an ASCII byte it keeps.
+  char NormalizeAscii(char c) const { return ascii_output_[static_cast<unsigned char>(c) & 0x7F]; }
 
  private:
   void StripHtml(absl::string_view text, std::string* out) const;

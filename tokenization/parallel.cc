@@ -19,11 +19,13 @@ int AvailableThreads() {
   return hc > 0 ? static_cast<int>(hc) : 1;
 }
 
-void ParallelFor(int64_t n, int threads, absl::FunctionRef<void(int64_t, int64_t)> fn) {
+void ParallelFor(int64_t n, int threads, absl::FunctionRef<void(int64_t, int64_t)> fn,
+                 int chunks_per_thread) {
   if (n <= 0) return;
   if (threads <= 0) threads = AvailableThreads();
   // Several chunks per thread so a slow chunk does not leave the others idle.
-  const int64_t chunk = std::max<int64_t>(1, n / (static_cast<int64_t>(threads) * 8));
+  const int64_t chunk =
+      std::max<int64_t>(1, n / (static_cast<int64_t>(threads) * std::max(1, chunks_per_thread)));
   const int64_t num_chunks = (n + chunk - 1) / chunk;
   threads = static_cast<int>(std::min<int64_t>(threads, num_chunks));
   std::atomic<int64_t> next{0};

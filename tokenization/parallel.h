@@ -17,8 +17,11 @@ int AvailableThreads();
 
 // Calls fn(begin, end) over disjoint chunks covering [0, n), on `threads` threads (0 means
 // AvailableThreads(); never more threads than chunks). The calling thread is one of them;
-// chunks are handed out dynamically, so uneven work balances. Returns when all are done.
-void ParallelFor(int64_t n, int threads, absl::FunctionRef<void(int64_t, int64_t)> fn);
+// chunks, about `chunks_per_thread` per thread, are handed out dynamically, so uneven work
+// balances. More chunks balance better; fewer suit a fn with a cost per call (a merge).
+// Returns when all are done.
+void ParallelFor(int64_t n, int threads, absl::FunctionRef<void(int64_t, int64_t)> fn,
+                 int chunks_per_thread = 8);
 
 }  // namespace sf::tokenization
 

@@ -56,7 +56,7 @@ absl::StatusOr<std::vector<std::vector<TokenId>>> Tokenizer::EncodeBatch(
   absl::Mutex mu;
   size_t first_error = texts.size();
   absl::Status error;
-  ParallelFor(static_cast<int64_t>(texts.size()), threads, [&](int64_t begin, int64_t end) {
+  const auto encode_range = [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       std::vector<TokenId>& ids = out[i];
       // About 4 bytes per token in English; growing past it costs a copy, not a failure.
@@ -73,7 +73,11 @@ absl::StatusOr<std::vector<std::vector<TokenId>>> Tokenizer::EncodeBatch(
       }
       ids.insert(ids.end(), back.begin(), back.end());
     }
-  });
+  };
+  // Chunks cost nothing here, so many: texts differ widely in length (headings, paragraphs),
+  // and while the last chunk runs the other threads wait.
+  constexpr int kChunksPerThread = 64;
+  ParallelFor(static_cast<int64_t>(texts.size()), threads, encode_range, kChunksPerThread);
   if (first_error < texts.size()) {
     return absl::Status(error.code(), absl::StrCat("text ", first_error, ": ", error.message()));
   }

@@ -108,6 +108,18 @@ size_t FindInvalidUtf8(absl::string_view text) {
   return n;
 }
 
+bool IsAscii(absl::string_view text) {
+  const size_t n = text.size();
+  size_t pos = 0;
+  for (; pos + 8 <= n; pos += 8) {
+    if (!Ascii8(text.data() + pos)) return false;
+  }
+  for (; pos < n; ++pos) {
+    if (static_cast<unsigned char>(text[pos]) >= 0x80) return false;
+  }
+  return true;
+}
+
 absl::Status ValidateUtf8(absl::string_view text) {
   const size_t bad = FindInvalidUtf8(text);
   if (bad == text.size()) return absl::OkStatus();

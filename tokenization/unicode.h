@@ -40,6 +40,9 @@ Utf8Char DecodeUtf8(absl::string_view text, size_t pos);
 // Byte offset of the first invalid sequence, or text.size() when the text is valid UTF-8.
 size_t FindInvalidUtf8(absl::string_view text);
 
+// True when every byte of `text` is below 0x80 (so it is valid UTF-8).
+bool IsAscii(absl::string_view text);
+
 // OK, or InvalidArgument "invalid UTF-8 at byte offset N (byte 0xHH): <why>".
 absl::Status ValidateUtf8(absl::string_view text);
 

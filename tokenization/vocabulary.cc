@@ -1,6 +1,7 @@
 #include "tokenization/vocabulary.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/hash/hash.h"
@@ -53,15 +54,25 @@ void TokenCounter::Merge(const TokenCounter& other) {
   total_ += other.total_;
 }
 
-size_t Vocabulary::Probe(absl::string_view token, uint32_t* tag) const {
-  const uint64_t h = absl::Hash<absl::string_view>()(token);
-  *tag = static_cast<uint32_t>(h >> 32);
+Vocabulary::IndexSlot Vocabulary::KeyOf(absl::string_view token, uint64_t* hash) {
+  IndexSlot key;
+  if (!token.empty()) {
+    std::memcpy(&key.head, token.data(), std::min<size_t>(token.size(), sizeof(key.head)));
+  }
+  *hash = absl::Hash<absl::string_view>()(token);
+  key.tag_size = static_cast<uint32_t>(*hash >> 40) << 8 |
+                 static_cast<uint32_t>(std::min<size_t>(token.size(), 255));
+  return key;
+}
+
+size_t Vocabulary::Probe(absl::string_view token, const IndexSlot& key, uint64_t hash) const {
   const size_t mask = index_.size() - 1;
-  for (size_t i = h & mask;; i = (i + 1) & mask) {
-    const uint64_t slot = index_[i];
-    if (slot == 0) return i;
-    if (static_cast<uint32_t>(slot >> 32) == *tag &&
-        tokens_[static_cast<uint32_t>(slot) - 1] == token) {
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    const IndexSlot& slot = index_[i];
+    if (slot.id_plus_one == 0) return i;
+    // Head and size identify tokens of up to 8 bytes; longer ones are compared in full.
+    if (slot.tag_size == key.tag_size && slot.head == key.head &&
+        (token.size() <= sizeof(key.head) || tokens_[slot.id_plus_one - 1] == token)) {
       return i;
     }
   }
@@ -73,16 +84,18 @@ absl::StatusOr<Vocabulary> Vocabulary::FromTokens(std::vector<std::string> token
   vocab.tokens_ = std::move(tokens);
   size_t capacity = 16;
   while (capacity < 2 * vocab.tokens_.size()) capacity *= 2;
-  vocab.index_.assign(capacity, 0);
+  vocab.index_.assign(capacity, IndexSlot());
   for (size_t i = 0; i < vocab.tokens_.size(); ++i) {
-    uint32_t tag;
-    const size_t at = vocab.Probe(vocab.tokens_[i], &tag);
-    if (vocab.index_[at] != 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("token '", vocab.tokens_[i], "' appears twice, at ids ",
-                       static_cast<uint32_t>(vocab.index_[at]) - 1, " and ", i));
+    uint64_t hash;
+    IndexSlot key = KeyOf(vocab.tokens_[i], &hash);
+    IndexSlot& slot = vocab.index_[vocab.Probe(vocab.tokens_[i], key, hash)];
+    if (slot.id_plus_one != 0) {
+      return absl::InvalidArgumentError(absl::StrCat("token '", vocab.tokens_[i],
+                                                     "' appears twice, at ids ",
+                                                     slot.id_plus_one - 1, " and ", i));
     }
-    vocab.index_[at] = (static_cast<uint64_t>(tag) << 32) | (i + 1);
+    key.id_plus_one = static_cast<uint32_t>(i + 1);
+    slot = key;
   }
   for (const auto& [role, text] : specials) {
     const int slot = static_cast<int>(role);
@@ -154,10 +167,11 @@ absl::StatusOr<Vocabulary> Vocabulary::Build(const TokenCounter& counter,
 
 std::optional<TokenId> Vocabulary::Find(absl::string_view token) const {
   if (index_.empty()) return std::nullopt;
-  uint32_t tag;
-  const uint64_t slot = index_[Probe(token, &tag)];
-  if (slot == 0) return std::nullopt;
-  return static_cast<TokenId>(static_cast<uint32_t>(slot) - 1);
+  uint64_t hash;
+  const IndexSlot key = KeyOf(token, &hash);
+  const uint32_t id_plus_one = index_[Probe(token, key, hash)].id_plus_one;
+  if (id_plus_one == 0) return std::nullopt;
+  return static_cast<TokenId>(id_plus_one - 1);
 }
 
 std::optional<TokenId> Vocabulary::special_id(SpecialToken special) const {

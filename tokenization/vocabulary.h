@@ -117,14 +117,23 @@ class Vocabulary {
   }
 
  private:
-  // Slot of `token` in index_: where it is, or the empty slot where it would go.
-  size_t Probe(absl::string_view token, uint32_t* tag) const;
+  // token -> id as open addressing, at most half full. A slot holds the token's first 8 bytes
+  // and its length beside the id, so a lookup reads one slot and, for tokens of up to 8 bytes
+  // (most words), never the token strings: the slot load is the one cache miss of a lookup,
+  // which is most of the time of word-level encoding.
+  struct IndexSlot {
+    uint64_t head = 0;         // the token's first min(8, size) bytes, zero-padded
+    uint32_t tag_size = 0;     // hash bits above the slot index << 8 | min(size, 255)
+    uint32_t id_plus_one = 0;  // 0: empty
+  };
+
+  static IndexSlot KeyOf(absl::string_view token, uint64_t* hash);
+  // Slot of `token` (whose KeyOf is `key`, `hash`) in index_: where it is, or the empty slot
+  // where it would go.
+  size_t Probe(absl::string_view token, const IndexSlot& key, uint64_t hash) const;
 
   std::vector<std::string> tokens_;
-  // token -> id as open addressing over 8-byte slots (hash tag << 32 | id + 1; 0 = empty),
-  // at most half full. A 30k-word table takes 512 KiB and stays in L2 cache, where a node or
-  // string-keyed map would not: lookups are most of the time of word-level encoding.
-  std::vector<uint64_t> index_;
+  std::vector<IndexSlot> index_;
   std::vector<Special> specials_;
   std::array<TokenId, kNumSpecialTokens> special_ids_{-1, -1, -1, -1, -1, -1};
   std::vector<TokenId> special_id_list_;  // sorted, for IsSpecial

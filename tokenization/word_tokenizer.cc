@@ -49,13 +49,31 @@ absl::StatusOr<std::vector<std::string>> WordTokenizer::Pieces(absl::string_view
 }
 
 absl::Status WordTokenizer::EncodeTo(absl::string_view text, std::vector<TokenId>* ids) const {
+  const auto look_up = [&](absl::string_view piece) {
+    std::optional<TokenId> id = vocab_.Find(piece);
+    ids->push_back(id ? *id : unk_id_);
+  };
+  if (normalizer_.ChangesOnlyAsciiCaseAndSpace(text)) {
+    // Both word splits drop whitespace, and ASCII case mapping keeps letters letters, so the
+    // pieces of the normalised text are the pieces of `text` with their bytes mapped: most
+    // text skips the normalisation pass and its copy.
+    std::string long_piece;
+    pre_tokenizer_.Split(text, [&](absl::string_view piece) {
+      char buffer[64];
+      char* out = buffer;
+      if (piece.size() > sizeof(buffer)) {
+        long_piece.resize(piece.size());
+        out = long_piece.data();
+      }
+      for (size_t i = 0; i < piece.size(); ++i) out[i] = normalizer_.NormalizeAscii(piece[i]);
+      look_up(absl::string_view(out, piece.size()));
+    });
+    return absl::OkStatus();
+  }
   std::string scratch;
   absl::StatusOr<absl::string_view> normalized = normalizer_.Normalize(text, &scratch);
   if (!normalized.ok()) return normalized.status();
-  pre_tokenizer_.Split(*normalized, [&](absl::string_view piece) {
-    std::optional<TokenId> id = vocab_.Find(piece);
-    ids->push_back(id ? *id : unk_id_);
-  });
+  pre_tokenizer_.Split(*normalized, look_up);
   return absl::OkStatus();
 }
 

@@ -4,10 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "tokenization/random_text.h"
 
 namespace sf::tokenization {
 namespace {
@@ -142,6 +144,48 @@ TEST(WordTokenizerTest, PiecesShowWhatIsLookedUp) {
   std::unique_ptr<WordTokenizer> tok = Train();
   EXPECT_THAT(*tok->Pieces("Loved it!<br />10/10"),
               ElementsAre("loved", "it", "!", "10", "/", "10"));
+}
+
+// ASCII text whose normalisation changes only case and whitespace is split without being
+// normalised first (see EncodeTo); every options combination must still look up exactly the
+// pieces of the normalised text.
+TEST(WordTokenizerTest, EncodeLooksUpThePiecesForEveryOptionCombination) {
+  static constexpr char kAscii[] = "aAbBzZ09'.,;<>/&#  \t\n\r\x01\x7f";
+  std::mt19937 rng(7);
+  std::vector<std::string> texts = {"", " ", "Don't <b>STOP</b> &amp; 3.14, 1,000 ok'd \x01x"};
+  for (int i = 0; i < 300; ++i) {
+    std::string text;
+    const int length = static_cast<int>(rng() % 40);
+    for (int j = 0; j < length; ++j) text.push_back(kAscii[rng() % (sizeof(kAscii) - 1)]);
+    texts.push_back(text);
+    texts.push_back(RandomUtf8(&rng, 20) + text);
+  }
+  for (int flags = 0; flags < 16; ++flags) {
+    const WordTokenizerOptions options =
+        WordTokenizerOptions()
+            .WithNormalizer(NormalizerOptions()
+                                .Lowercase(flags & 1)
+                                .StripHtml(flags & 2)
+                                .RemoveControl(flags & 4)
+                                .FoldWhitespace(true))
+            .WithPreTokenizer((flags & 8) ? PreTokenizerKind::kWhitespace
+                                          : PreTokenizerKind::kWords);
+    // Trained on half the texts, so the other half also meets unknown pieces.
+    const std::vector<std::string> half(texts.begin(), texts.begin() + texts.size() / 2);
+    absl::StatusOr<std::unique_ptr<WordTokenizer>> tok =
+        WordTokenizer::Train(half, options, VocabularyOptions());
+    ASSERT_TRUE(tok.ok()) << tok.status();
+    const TokenId unk = *(*tok)->special_id(SpecialToken::kUnk);
+    for (const std::string& text : texts) {
+      const absl::StatusOr<std::vector<std::string>> pieces = (*tok)->Pieces(text);
+      ASSERT_TRUE(pieces.ok()) << pieces.status();
+      std::vector<TokenId> expected;
+      for (const std::string& piece : *pieces) {
+        expected.push_back((*tok)->TokenToId(piece).value_or(unk));
+      }
+      EXPECT_EQ(*(*tok)->Encode(text), expected) << "flags " << flags << ", text '" << text << "'";
+    }
+  }
 }
 
 TEST(WordTokenizerTest, CreateRejectsUnusableSetups) {

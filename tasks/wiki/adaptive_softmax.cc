@@ -7,6 +7,17 @@
 #include "absl/strings/str_cat.h"
 
 namespace sf::tasks::wiki {
+namespace {
+
+// x [N, K] times weight [M, K] transposed -> [N, M]. A single row (one decoding step) goes
+// through a matrix-vector product: BLAS's GEMM would first copy the whole weight matrix into
+// its packed layout, which costs more than the product itself at N = 1.
+at::Tensor TimesTransposed(const at::Tensor& x, const at::Tensor& weight) {
+  if (x.size(0) == 1) return at::mv(weight, x[0]).unsqueeze(0);
+  return at::matmul(x, weight.t());
+}
+
+}  // namespace
 
 TiedAdaptiveSoftmaxImpl::TiedAdaptiveSoftmaxImpl(const TiedAdaptiveSoftmaxOptions& options_)
     : options(options_) {
@@ -53,16 +64,14 @@ at::Tensor TiedAdaptiveSoftmaxImpl::embed(const at::Tensor& tokens) {
 }
 
 at::Tensor TiedAdaptiveSoftmaxImpl::HeadLogProbs(const at::Tensor& hidden) {
-  at::Tensor logits = at::matmul(hidden, at::cat({tables[0], cluster_weight}).t());
-  const int64_t head_words = bounds_[1];
-  logits = at::cat({logits.slice(1, 0, head_words),
-                    logits.slice(1, head_words) + cluster_bias},
-                   1);
+  const at::Tensor logits = at::cat({TimesTransposed(hidden, tables[0]),
+                                     TimesTransposed(hidden, cluster_weight) + cluster_bias},
+                                    1);
   return at::log_softmax(logits, 1);
 }
 
 at::Tensor TiedAdaptiveSoftmaxImpl::TailLogits(const at::Tensor& hidden, int64_t i) {
-  return at::matmul(at::matmul(hidden, projections[i]), tables[i].t());
+  return TimesTransposed(TimesTransposed(hidden, projections[i].t()), tables[i]);
 }
 
 at::Tensor TiedAdaptiveSoftmaxImpl::target_log_probs(const at::Tensor& hidden,

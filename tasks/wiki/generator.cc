@@ -20,19 +20,34 @@ TokenId PickToken(const at::Tensor& logits, const GenerationOptions& options,
   at::Tensor probs = at::softmax(scores / options.temperature, 0);
   const int64_t vocab = probs.size(0);
   const float* p = probs.data_ptr<float>();
+  // The kept set: the top-k most likely tokens, then the shortest prefix of them, in
+  // decreasing probability (ties by id), whose mass reaches top-p. Sampling walks the kept
+  // set in a fixed order, so only the set is needed: it is found by partitioning
+  // (nth_element, linear time) and only the slice where the top-p boundary falls is sorted.
+  // A full sort of a 33k-word vocabulary per step would cost more than the forward pass.
+  const auto before = [p](int64_t a, int64_t b) { return p[a] > p[b] || (p[a] == p[b] && a < b); };
   std::vector<int64_t> order(vocab);
   std::iota(order.begin(), order.end(), 0);
-  // Ties in probability are broken by id so the kept set never depends on the sort.
-  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return p[a] > p[b]; });
   int64_t keep = options.top_k > 0 ? std::min(options.top_k, vocab) : vocab;
+  if (keep < vocab) std::nth_element(order.begin(), order.begin() + keep, order.end(), before);
   if (options.top_p < 1.0) {
     double mass = 0.0;
-    for (int64_t i = 0; i < keep; ++i) {
-      mass += p[order[i]];
-      if (mass >= options.top_p) {
-        keep = i + 1;
+    for (int64_t done = 0, end = std::min<int64_t>(keep, 256);;
+         done = end, end = std::min(keep, end * 4)) {
+      const auto first = order.begin() + done;
+      const auto last = order.begin() + end;
+      if (end < keep) std::nth_element(first, last, order.begin() + keep, before);
+      double slice = 0.0;
+      for (auto it = first; it != last; ++it) slice += p[*it];
+      if (mass + slice >= options.top_p) {
+        std::sort(first, last, before);
+        int64_t i = done;
+        while (i < end && mass < options.top_p) mass += p[order[i++]];
+        keep = i;
         break;
       }
+      if (end == keep) break;
+      mass += slice;
     }
   }
   double total = 0.0;
