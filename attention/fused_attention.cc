@@ -193,25 +193,31 @@ std::vector<HeadGradients<T>> MakeGradients(const at::Tensor& grad_out, const at
   return grads;
 }
 
-// Output and log-sum-exp of the forward pass.
-std::pair<at::Tensor, at::Tensor> RunForward(const at::Tensor& q, const at::Tensor& k,
-                                             const at::Tensor& v, const Layout& layout,
-                                             const MaskRule& rule, double scale) {
+// Fills `out` (every row is written, so it may come from at::empty) and returns the
+// log-sum-exp of the forward pass.
+at::Tensor RunForwardInto(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                          const at::Tensor& out, const Layout& layout, const MaskRule& rule,
+                          double scale) {
   const bool packed = !layout.cu_q.empty();
-  at::Tensor out;
-  at::Tensor lse;
-  if (packed) {
-    out = at::empty({q.size(0), q.size(1), v.size(-1)}, q.options());
-    lse = at::empty({q.size(1), q.size(0)}, q.options());
-  } else {
-    out = EmptyHeadsMiddle(q.size(0), q.size(1), q.size(2), v.size(-1), q.options());
-    lse = at::empty({q.size(0), q.size(1), q.size(2)}, q.options());
-  }
+  const at::Tensor lse = packed ? at::empty({q.size(1), q.size(0)}, q.options())
+                                : at::empty({q.size(0), q.size(1), q.size(2)}, q.options());
   if (q.scalar_type() == at::kFloat) {
     internal::FusedForward(MakeProblem<float>(q, k, v, out, lse, layout, rule, scale));
   } else {
     internal::FusedForward(MakeProblem<double>(q, k, v, out, lse, layout, rule, scale));
   }
+  return lse;
+}
+
+// Output and log-sum-exp of the forward pass.
+std::pair<at::Tensor, at::Tensor> RunForward(const at::Tensor& q, const at::Tensor& k,
+                                             const at::Tensor& v, const Layout& layout,
+                                             const MaskRule& rule, double scale) {
+  const at::Tensor out =
+      layout.cu_q.empty()
+          ? EmptyHeadsMiddle(q.size(0), q.size(1), q.size(2), v.size(-1), q.options())
+          : at::empty({q.size(0), q.size(1), v.size(-1)}, q.options());
+  at::Tensor lse = RunForwardInto(q, k, v, out, layout, rule, scale);
   return {out, lse};
 }
 
@@ -228,34 +234,55 @@ void SaveSettings(AutogradContext* ctx, const Layout& layout, const MaskRule& ru
   ctx->saved_data["scale"] = scale;
 }
 
-variable_list RunBackward(AutogradContext* ctx, const variable_list& grad_outputs) {
+struct Settings {
+  Layout layout;
+  MaskRule rule;
+  double scale;
+};
+
+Settings LoadSettings(AutogradContext* ctx) {
   TORCH_CHECK(!at::GradMode::is_enabled(),
               "FusedAttention: the fused backward pass is not differentiable "
               "(create_graph=True is not supported)");
+  Settings settings;
+  settings.layout.cu_q = ctx->saved_data["cu_q"].toIntVector();
+  settings.layout.cu_k = ctx->saved_data["cu_k"].toIntVector();
+  settings.layout.key_limits = ctx->saved_data["key_limits"].toIntVector();
+  settings.rule.causal = ctx->saved_data["causal"].toBool();
+  settings.rule.left = ctx->saved_data["left"].toInt();
+  settings.rule.right = ctx->saved_data["right"].toInt();
+  settings.rule.global = ctx->saved_data["global"].toIntVector();
+  settings.scale = ctx->saved_data["scale"].toDouble();
+  return settings;
+}
+
+// Writes every row of dq, dk and dv (which may come from at::empty).
+void RunBackwardInto(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                     const at::Tensor& out, const at::Tensor& lse, const at::Tensor& grad_out,
+                     const at::Tensor& dq, const at::Tensor& dk, const at::Tensor& dv,
+                     const Settings& s) {
+  const at::Tensor grad_rows = RowsContiguous(grad_out);
+  if (q.scalar_type() == at::kFloat) {
+    internal::FusedBackward(MakeProblem<float>(q, k, v, out, lse, s.layout, s.rule, s.scale),
+                            MakeGradients<float>(grad_rows, dq, dk, dv, s.layout));
+  } else {
+    internal::FusedBackward(MakeProblem<double>(q, k, v, out, lse, s.layout, s.rule, s.scale),
+                            MakeGradients<double>(grad_rows, dq, dk, dv, s.layout));
+  }
+}
+
+variable_list RunBackward(AutogradContext* ctx, const variable_list& grad_outputs) {
+  const Settings settings = LoadSettings(ctx);
   const variable_list saved = ctx->get_saved_variables();
   const at::Tensor& q = saved[0];
   const at::Tensor& k = saved[1];
   const at::Tensor& v = saved[2];
   const at::Tensor& out = saved[3];
   const at::Tensor& lse = saved[4];
-  Layout layout;
-  layout.cu_q = ctx->saved_data["cu_q"].toIntVector();
-  layout.cu_k = ctx->saved_data["cu_k"].toIntVector();
-  layout.key_limits = ctx->saved_data["key_limits"].toIntVector();
-  MaskRule rule;
-  rule.causal = ctx->saved_data["causal"].toBool();
-  rule.left = ctx->saved_data["left"].toInt();
-  rule.right = ctx->saved_data["right"].toInt();
-  rule.global = ctx->saved_data["global"].toIntVector();
-  const double scale = ctx->saved_data["scale"].toDouble();
-
   at::Tensor grad_out = grad_outputs[0];
   if (!grad_out.defined()) grad_out = at::zeros_like(out);
-  grad_out = RowsContiguous(grad_out);
-  const bool packed = !layout.cu_q.empty();
   at::Tensor dq, dk, dv;
-  // The kernel writes every row of the gradients.
-  if (packed) {
+  if (!settings.layout.cu_q.empty()) {
     dq = at::empty(q.sizes(), q.options());
     dk = at::empty(k.sizes(), k.options());
     dv = at::empty(v.sizes(), v.options());
@@ -264,13 +291,7 @@ variable_list RunBackward(AutogradContext* ctx, const variable_list& grad_output
     dk = EmptyHeadsMiddle(k.size(0), k.size(1), k.size(2), k.size(3), k.options());
     dv = EmptyHeadsMiddle(v.size(0), v.size(1), v.size(2), v.size(3), v.options());
   }
-  if (q.scalar_type() == at::kFloat) {
-    internal::FusedBackward(MakeProblem<float>(q, k, v, out, lse, layout, rule, scale),
-                            MakeGradients<float>(grad_out, dq, dk, dv, layout));
-  } else {
-    internal::FusedBackward(MakeProblem<double>(q, k, v, out, lse, layout, rule, scale),
-                            MakeGradients<double>(grad_out, dq, dk, dv, layout));
-  }
+  RunBackwardInto(q, k, v, out, lse, grad_out, dq, dk, dv, settings);
   return {dq, dk, dv};
 }
 
@@ -290,6 +311,66 @@ class FusedAttentionFunction : public torch::autograd::Function<FusedAttentionFu
     // One entry per forward argument; the non-tensor ones get none.
     grads.resize(6);
     return grads;
+  }
+};
+
+// q, k and v [B, H, L, D] as views of a packed projection [B, L, 3 * H * D].
+struct PackedHeads {
+  at::Tensor q, k, v;
+};
+
+PackedHeads SplitPacked(const at::Tensor& qkv, int64_t heads) {
+  const at::Tensor split =
+      qkv.view({qkv.size(0), qkv.size(1), 3, heads, qkv.size(2) / (3 * heads)});
+  return {split.select(2, 0).transpose(1, 2), split.select(2, 1).transpose(1, 2),
+          split.select(2, 2).transpose(1, 2)};
+}
+
+// [B, L, H * D] seen as [B, H, L, D]; a view whenever the strides allow one (always for the
+// kernel's own output and for the usual incoming gradients).
+at::Tensor HeadsView(const at::Tensor& t, int64_t heads) {
+  return t.reshape({t.size(0), t.size(1), heads, t.size(2) / heads}).transpose(1, 2);
+}
+
+// Output [B, L, H * D] and log-sum-exp of self-attention on a packed projection.
+std::pair<at::Tensor, at::Tensor> RunPackedForward(const at::Tensor& qkv, int64_t heads,
+                                                   const Layout& layout, const MaskRule& rule,
+                                                   double scale) {
+  const PackedHeads in = SplitPacked(qkv, heads);
+  const at::Tensor out = at::empty({qkv.size(0), qkv.size(1), qkv.size(2) / 3}, qkv.options());
+  at::Tensor lse = RunForwardInto(in.q, in.k, in.v, HeadsView(out, heads), layout, rule, scale);
+  return {out, lse};
+}
+
+// Autograd sees the packed projection as one tensor, so its gradient is written in one piece
+// rather than assembled from three (what a chunk or split of the projection would cost).
+class FusedSelfAttentionFunction
+    : public torch::autograd::Function<FusedSelfAttentionFunction> {
+ public:
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& qkv, int64_t heads,
+                            const Layout& layout, const MaskRule& rule, double scale) {
+    auto [out, lse] = RunPackedForward(qkv, heads, layout, rule, scale);
+    ctx->save_for_backward({qkv, out, lse});
+    ctx->saved_data["heads"] = heads;
+    SaveSettings(ctx, layout, rule, scale);
+    return out;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
+    const Settings settings = LoadSettings(ctx);
+    const int64_t heads = ctx->saved_data["heads"].toInt();
+    const variable_list saved = ctx->get_saved_variables();
+    const at::Tensor& qkv = saved[0];
+    const at::Tensor& out = saved[1];
+    const at::Tensor& lse = saved[2];
+    at::Tensor grad_out = grad_outputs[0];
+    if (!grad_out.defined()) grad_out = at::zeros_like(out);
+    const at::Tensor grad_qkv = at::empty(qkv.sizes(), qkv.options());
+    const PackedHeads in = SplitPacked(qkv, heads);
+    const PackedHeads grads = SplitPacked(grad_qkv, heads);
+    RunBackwardInto(in.q, in.k, in.v, HeadsView(out, heads), lse, HeadsView(grad_out, heads),
+                    grads.q, grads.k, grads.v, settings);
+    return {grad_qkv, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };
 
@@ -372,6 +453,28 @@ at::Tensor FusedAttentionVarlen(const at::Tensor& query, const at::Tensor& key,
               layout.cu_q.size() - 1, " sequences but cu_seqlens_k ", layout.cu_k.size() - 1);
   return Run(RowsContiguous(query), RowsContiguous(key), RowsContiguous(value), layout,
              MaskRule::From(mask), ResolveScale(where, scale, query.size(2)));
+}
+
+at::Tensor FusedSelfAttention(const at::Tensor& qkv, int64_t heads, const MaskSpec& mask,
+                              std::optional<double> scale, double dropout_p) {
+  const char* where = "FusedSelfAttention";
+  CheckDropout(where, dropout_p);
+  TORCH_CHECK(qkv.defined() && qkv.dim() == 3, where,
+              ": qkv must be [batch, len, 3 * heads * dim], got shape ",
+              qkv.defined() ? qkv.sizes() : c10::IntArrayRef());
+  TORCH_CHECK(heads > 0 && qkv.size(2) % (3 * heads) == 0, where, ": the last dimension of qkv (",
+              qkv.size(2), ") is not 3 * heads (heads=", heads, ") * dim");
+  const at::Tensor packed = RowsContiguous(qkv);
+  const PackedHeads in = SplitPacked(packed, heads);
+  CheckOperands(where, in.q, in.k, in.v, 4);
+  Layout layout;
+  layout.key_limits = KeyLimits(mask, packed.size(0), packed.size(1));
+  const MaskRule rule = MaskRule::From(mask);
+  const double resolved = ResolveScale(where, scale, in.q.size(3));
+  if (!(at::GradMode::is_enabled() && packed.requires_grad())) {
+    return RunPackedForward(packed, heads, layout, rule, resolved).first;
+  }
+  return FusedSelfAttentionFunction::apply(packed, heads, layout, rule, resolved);
 }
 
 bool FusedAttentionSupports(const at::Tensor& query) {

@@ -8,6 +8,10 @@
 //   at::Tensor out = sf::attention::FusedAttention(q, k, v, MaskSpec::Causal());
 //   out.sum().backward();  // dq, dk, dv by the fused backward pass
 //
+//   // Self-attention on one QKV projection [batch, len, 3 * heads * dim], no layout copies:
+//   at::Tensor merged = sf::attention::FusedSelfAttention(
+//       at::linear(x, in_proj_weight, in_proj_bias), heads, MaskSpec::Causal());
+//
 //   // A packed batch of 3 sequences of 5, 9 and 2 tokens: q/k/v [16, heads, dim].
 //   at::Tensor cu = torch::tensor({0, 5, 14, 16}, torch::kInt32);
 //   at::Tensor packed = sf::attention::FusedAttentionVarlen(
@@ -55,6 +59,17 @@ at::Tensor FusedAttentionVarlen(const at::Tensor& query, const at::Tensor& key,
                                 int64_t max_seqlen_k, const MaskSpec& mask = MaskSpec(),
                                 std::optional<double> scale = std::nullopt,
                                 double dropout_p = 0.0);
+
+// Self-attention straight from the packed result of one input projection: qkv [B, L, 3*H*D]
+// holds queries, keys and values of H heads in that order ([B, L, 3, H, D] in memory: the rows
+// of at::linear(x, in_proj_weight) for a [3*H*D, d_model] weight). Returns [B, L, H*D], heads
+// merged, ready for an output projection. Nothing is copied into another layout: the kernel
+// reads qkv in place and writes the merged output directly, and the backward pass writes the
+// gradient of qkv as one tensor. Masks, scale and dropout as in FusedAttention (key lengths
+// [B] or [1], each <= L). Differentiable in qkv.
+at::Tensor FusedSelfAttention(const at::Tensor& qkv, int64_t heads,
+                              const MaskSpec& mask = MaskSpec(),
+                              std::optional<double> scale = std::nullopt, double dropout_p = 0.0);
 
 // Forward only, outside autograd: {output, log-sum-exp}. The log-sum-exp [B, H, Lq] is the
 // natural log of each row's softmax normaliser (-inf for a row that sees no key), what a

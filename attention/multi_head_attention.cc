@@ -7,13 +7,13 @@
 #include <ATen/ops/_scaled_dot_product_attention.h>
 #include <ATen/ops/cat.h>
 #include <ATen/ops/empty.h>
-#include <ATen/ops/linear.h>
 #include <ATen/ops/zeros.h>
 #include <c10/core/GradMode.h>
 #include <c10/util/Exception.h>
 #include <torch/nn/init.h>
 
 #include "attention/fused_attention.h"
+#include "attention/linear.h"
 #include "attention/scaled_dot_product_attention.h"
 
 namespace sf::attention {
@@ -51,6 +51,17 @@ ScaledDotProductAttentionResult LibTorchAttention(const at::Tensor& q, const at:
   return {output, need_weights ? weights : at::Tensor()};
 }
 
+// The kernel never forms the weights and takes no additive bias; dropout it rejects itself
+// with a message naming the value.
+void CheckFusedBackendOptions(bool need_weights, const at::Tensor& attn_bias) {
+  TORCH_CHECK(!need_weights, kName,
+              ": the fused backend never materialises attention weights; set "
+              "need_weights(false) or use the reference backend");
+  TORCH_CHECK(!attn_bias.defined(), kName,
+              ": the fused backend takes no attn_bias (got shape ", attn_bias.sizes(),
+              "); use the reference or libtorch backend");
+}
+
 // The one place where the backend is chosen. q [B, H, Lq, Dh], k/v [B, H, Lk, Dh]; returns the
 // per-head output [B, H, Lq, Dh] and, with need_weights, the weights [B, H, Lq, Lk].
 ScaledDotProductAttentionResult RunAttention(AttentionBackend backend, const at::Tensor& q,
@@ -69,14 +80,7 @@ ScaledDotProductAttentionResult RunAttention(AttentionBackend backend, const at:
     case AttentionBackend::kLibTorch:
       return LibTorchAttention(q, k, v, mask, attn_bias, dropout, need_weights);
     case AttentionBackend::kFused:
-      // The kernel never forms the weights and takes no additive bias; dropout it rejects
-      // itself with a message naming the value.
-      TORCH_CHECK(!need_weights, kName,
-                  ": the fused backend never materialises attention weights; set "
-                  "need_weights(false) or use the reference backend");
-      TORCH_CHECK(!attn_bias.defined(), kName,
-                  ": the fused backend takes no attn_bias (got shape ", attn_bias.sizes(),
-                  "); use the reference or libtorch backend");
+      CheckFusedBackendOptions(need_weights, attn_bias);
       return {FusedAttention(q, k, v, mask, std::nullopt, dropout), at::Tensor()};
   }
   TORCH_CHECK(false, kName, ": unknown backend ", static_cast<int>(backend));
@@ -205,26 +209,39 @@ AttentionOutput MultiHeadAttentionImpl::forward(const at::Tensor& query, const a
     CheckKeyValue(query, key, value, d_model);
   }
 
+  const double dropout = is_training() ? options.dropout() : 0.0;
+  const bool self_attention = !reuse_cache && query.is_same(key) && key.is_same(value);
+  if (self_attention && cache == nullptr && options.backend() == AttentionBackend::kFused) {
+    // The kernel reads the packed projection in place and writes the heads merged, and the
+    // projection's gradient comes back in one piece: no layout copies either way.
+    CheckFusedBackendOptions(options.need_weights(), attn_bias);
+    AttentionOutput out;
+    out.output = Linear(FusedSelfAttention(Linear(query, in_proj_weight, in_proj_bias), heads,
+                                           mask, std::nullopt, dropout),
+                        out_proj->weight, out_proj->bias);
+    return out;
+  }
+
   at::Tensor q, k, v;
-  if (!reuse_cache && query.is_same(key) && key.is_same(value)) {
+  if (self_attention) {
     const std::vector<at::Tensor> qkv =
-        at::linear(query, in_proj_weight, in_proj_bias).chunk(3, -1);
+        Linear(query, in_proj_weight, in_proj_bias).chunk(3, -1);
     q = qkv[0];
     k = qkv[1];
     v = qkv[2];
   } else {
-    q = at::linear(query, Rows(in_proj_weight, 0, d_model), Rows(in_proj_bias, 0, d_model));
+    q = Linear(query, Rows(in_proj_weight, 0, d_model), Rows(in_proj_bias, 0, d_model));
     if (!reuse_cache && key.is_same(value)) {
       const std::vector<at::Tensor> kv =
-          at::linear(key, Rows(in_proj_weight, d_model, 3 * d_model),
+          Linear(key, Rows(in_proj_weight, d_model, 3 * d_model),
                      Rows(in_proj_bias, d_model, 3 * d_model))
               .chunk(2, -1);
       k = kv[0];
       v = kv[1];
     } else if (!reuse_cache) {
-      k = at::linear(key, Rows(in_proj_weight, d_model, 2 * d_model),
+      k = Linear(key, Rows(in_proj_weight, d_model, 2 * d_model),
                      Rows(in_proj_bias, d_model, 2 * d_model));
-      v = at::linear(value, Rows(in_proj_weight, 2 * d_model, 3 * d_model),
+      v = Linear(value, Rows(in_proj_weight, 2 * d_model, 3 * d_model),
                      Rows(in_proj_bias, 2 * d_model, 3 * d_model));
     }
   }
@@ -245,10 +262,10 @@ AttentionOutput MultiHeadAttentionImpl::forward(const at::Tensor& query, const a
   }
 
   const ScaledDotProductAttentionResult attended =
-      RunAttention(options.backend(), q, k, v, mask, attn_bias,
-                   is_training() ? options.dropout() : 0.0, options.need_weights());
+      RunAttention(options.backend(), q, k, v, mask, attn_bias, dropout,
+                   options.need_weights());
   AttentionOutput out;
-  out.output = out_proj->forward(MergeHeads(attended.output));
+  out.output = Linear(MergeHeads(attended.output), out_proj->weight, out_proj->bias);
   if (options.need_weights()) out.weights = attended.weights;
   return out;
 }

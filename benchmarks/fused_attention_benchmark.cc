@@ -13,17 +13,21 @@
 //                                torch_mha = torch::nn::MultiheadAttention,
 //                                native_mha = at::_native_multi_head_attention (the fast path
 //                                Python's nn.MultiheadAttention takes in inference),
-//                                projections = the layer's two matmuls alone, a floor for
-//                                any implementation (the summary prints the resulting
-//                                ceiling on speedups)
+//                                projections = the layer's two matmuls alone (bias
+//                                included, inputs of the layer's shapes), a floor for any
+//                                implementation (the summary prints the resulting ceiling on
+//                                speedups)
 //   core/<kind>/dD/LL            the attention core alone on [8, 8, L, D/8] heads: fused (no
 //                                mask), fused_causal, fused_window256 (keys within +-128),
-//                                reference
-//   train/<impl>/dD/L512         forward + backward, of the core and of the whole layer
+//                                reference; fused_packed is the fused core as the layer runs
+//                                it, on the packed [8, L, 3 * D] result of one QKV projection
+//   train/<impl>/dD/L512         forward + backward, of the core, of the whole layer and of
+//                                the projections alone
 // After the runs a summary prints every ratio the kernel is judged by, with its target, the
-// core's GFLOP/s (4 * B * L^2 * d_model per forward) against the SGEMM of the same run, and the
-// peak resident memory of a layer forward at batch 1, heads 8, d_model 256, L = 4096 and 8192,
-// each measured in a fresh child process (this binary re-run with --peak_rss_child).
+// core's GFLOP/s (4 * B * L^2 * d_model per forward) against the SGEMM of the same run, what
+// the layer costs beyond its projections and core, and the peak resident memory of a layer
+// forward at batch 1, heads 8, d_model 256, L = 4096 and 8192, each measured in a fresh child
+// process (this binary re-run with --peak_rss_child).
 #include <sys/resource.h>
 
 #include <cstdio>
@@ -40,6 +44,7 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <benchmark/benchmark.h>
+#include <torch/csrc/autograd/autograd.h>
 #include <torch/nn/modules/activation.h>
 
 #include "absl/strings/match.h"
@@ -105,9 +110,11 @@ struct Layers {
     }
     const int64_t d_model = x.size(2);
     if (impl == "projections") {
-      // The layer's two matmuls alone: no attention implementation can go below this.
+      // The layer's two matmuls alone, each on an input of the shape and layout the layer
+      // gives it (x stands in for the merged heads): no attention implementation can go below.
       const at::Tensor qkv = at::linear(x, ours->in_proj_weight, ours->in_proj_bias);
-      return at::linear(qkv.narrow(2, 0, d_model), ours->out_proj->weight, ours->out_proj->bias);
+      benchmark::DoNotOptimize(qkv.data_ptr<float>());
+      return at::linear(x, ours->out_proj->weight, ours->out_proj->bias);
     }
     return std::get<0>(at::_native_multi_head_attention(
         x, x, x, d_model, kHeads, ours->in_proj_weight, ours->in_proj_bias,
@@ -168,11 +175,13 @@ void RegisterCore(const std::string& kind, int64_t d_model, int64_t len) {
     at::NoGradGuard no_grad;
     const Heads h = RandomHeads(kBatch, len, d_model);
     const MaskSpec mask = CoreMask(kind);
+    const at::Tensor qkv =
+        kind == "fused_packed" ? at::randn({kBatch, len, 3 * d_model}) : at::Tensor();
     for (auto _ : state) {
       at::Tensor out =
-          kind == "reference"
-              ? attention::ScaledDotProductAttention(h.q, h.k, h.v).output
-              : attention::FusedAttention(h.q, h.k, h.v, mask);
+          kind == "reference"      ? attention::ScaledDotProductAttention(h.q, h.k, h.v).output
+          : kind == "fused_packed" ? attention::FusedSelfAttention(qkv, kHeads, mask)
+                                   : attention::FusedAttention(h.q, h.k, h.v, mask);
       benchmark::DoNotOptimize(out.data_ptr<float>());
     }
     state.counters["GFLOP/s"] = benchmark::Counter(
@@ -180,8 +189,9 @@ void RegisterCore(const std::string& kind, int64_t d_model, int64_t len) {
   });
 }
 
-// Forward + backward of the core ("core_fused", "core_reference") or of the whole layer
-// ("layer_fused", "layer_reference").
+// Forward + backward of the core ("core_fused", "core_reference"), of the whole layer
+// ("layer_fused", "layer_reference") or of the layer's projections alone ("projections",
+// what the layer's matmuls cost both ways, each on an input of the layer's shapes).
 void RegisterTrain(const std::string& impl, int64_t d_model, int64_t len) {
   Register(absl::StrCat("train/", impl, "/d", d_model, "/L", len), [=](benchmark::State& state) {
     const bool fused = absl::EndsWith(impl, "fused");
@@ -202,6 +212,21 @@ void RegisterTrain(const std::string& impl, int64_t d_model, int64_t len) {
     layers.ours->set_backend(fused ? AttentionBackend::kFused : AttentionBackend::kReference);
     const at::Tensor x = at::randn({kBatch, len, d_model}).requires_grad_(true);
     const at::Tensor grad_out = at::randn({kBatch, len, d_model});
+    if (impl == "projections") {
+      const at::Tensor merged = at::randn({kBatch, len, d_model}).requires_grad_(true);
+      const at::Tensor grad_qkv = at::randn({kBatch, len, 3 * d_model});
+      for (auto _ : state) {
+        layers.ours->zero_grad();
+        const at::Tensor qkv = at::linear(x, layers.ours->in_proj_weight,
+                                          layers.ours->in_proj_bias);
+        const at::Tensor out = layers.ours->out_proj->forward(merged);
+        torch::autograd::backward({qkv, out}, {grad_qkv, grad_out});
+        benchmark::DoNotOptimize(x.grad().data_ptr<float>());
+        x.mutable_grad().reset();
+        merged.mutable_grad().reset();
+      }
+      return;
+    }
     for (auto _ : state) {
       layers.ours->zero_grad();
       at::Tensor out = layers.ours->forward(x, x, x).output;
@@ -333,6 +358,30 @@ class Summary {
     std::cout << rows_.back() << "\n";
   }
 
+  // An informational row: baseline time / our time, without a target.
+  void Compare(const std::string& what, const std::string& ours, const std::string& baseline) {
+    const std::optional<double> a = reporter_.Ms(ours);
+    const std::optional<double> b = reporter_.Ms(baseline);
+    if (!a || !b) return;
+    rows_.push_back(absl::StrFormat("%-44s %-44s %8.2fx", what,
+                                    absl::StrFormat("%9.2f ms vs %9.2f ms", *a, *b), *b / *a));
+    std::cout << rows_.back() << "\n";
+  }
+
+  // An informational row: what the layer costs beyond its projections and its core.
+  void Overhead(const std::string& what, const std::string& layer,
+                const std::string& projections, const std::string& core) {
+    const std::optional<double> l = reporter_.Ms(layer);
+    const std::optional<double> p = reporter_.Ms(projections);
+    const std::optional<double> c = reporter_.Ms(core);
+    if (!l || !p || !c) return;
+    rows_.push_back(absl::StrFormat(
+        "%-44s %-44s %8.2f ms (%.1f%% of the layer)", what,
+        absl::StrFormat("%.2f - %.2f - %.2f ms", *l, *p, *c), *l - *p - *c,
+        100.0 * (*l - *p - *c) / *l));
+    std::cout << rows_.back() << "\n";
+  }
+
   void Gflops(int64_t d_model, int64_t len) {
     const std::string name = absl::StrCat("core/fused/d", d_model, "/L", len);
     const std::optional<double> ms = reporter_.Ms(name);
@@ -399,11 +448,13 @@ void RegisterAll() {
       }
     }
     for (int64_t len : {512, 2048}) RegisterCore("fused", d, len);
+    RegisterCore("fused_packed", d, 2048);
     RegisterCore("reference", d, 512);
     RegisterCore("fused_causal", d, 2048);
     RegisterCore("fused", d, 8192);
     RegisterCore("fused_window256", d, 8192);
-    for (const char* impl : {"core_fused", "core_reference", "layer_fused", "layer_reference"}) {
+    for (const char* impl :
+         {"core_fused", "core_reference", "layer_fused", "layer_reference", "projections"}) {
       RegisterTrain(impl, d, 512);
     }
   }
@@ -427,6 +478,15 @@ void Summarise(const RecordingReporter& reporter) {
       summary.Bound(absl::StrCat("  ceiling vs torch::nn::MHA", suffix),
                     "layer/projections" + suffix, "layer/torch_mha" + suffix);
     }
+    for (int64_t len : {512, 2048}) {
+      const std::string suffix = absl::StrCat(ds, "/L", len);
+      summary.Overhead(absl::StrCat("  layer - projections - core", suffix),
+                       "layer/fused" + suffix, "layer/projections" + suffix,
+                       "core/fused" + suffix);
+    }
+    summary.Compare(absl::StrCat("  core on packed QKV vs on heads", ds, "/L2048"),
+                    absl::StrCat("core/fused_packed", ds, "/L2048"),
+                    absl::StrCat("core/fused", ds, "/L2048"));
     for (int64_t len : {512, 2048}) summary.Gflops(d, len);
     summary.Ratio(absl::StrCat("causal vs full", ds, "/L2048"),
                   absl::StrCat("core/fused_causal", ds, "/L2048"),
@@ -440,6 +500,13 @@ void Summarise(const RecordingReporter& reporter) {
     summary.Ratio(absl::StrCat("layer fwd+bwd vs reference", ds, "/L512"),
                   absl::StrCat("train/layer_fused", ds, "/L512"),
                   absl::StrCat("train/layer_reference", ds, "/L512"), 2.0);
+    summary.Overhead(absl::StrCat("  fwd+bwd layer - projections - core", ds, "/L512"),
+                     absl::StrCat("train/layer_fused", ds, "/L512"),
+                     absl::StrCat("train/projections", ds, "/L512"),
+                     absl::StrCat("train/core_fused", ds, "/L512"));
+    summary.Bound(absl::StrCat("  ceiling fwd+bwd vs reference", ds, "/L512"),
+                  absl::StrCat("train/projections", ds, "/L512"),
+                  absl::StrCat("train/layer_reference", ds, "/L512"));
   }
   summary.Memory();
   summary.Print();

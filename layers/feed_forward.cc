@@ -2,6 +2,8 @@
 
 #include <c10/util/Exception.h>
 
+#include "attention/linear.h"
+
 namespace sf::layers {
 
 PositionwiseFeedForwardImpl::PositionwiseFeedForwardImpl(
@@ -31,7 +33,9 @@ at::Tensor PositionwiseFeedForwardImpl::forward(const at::Tensor& x) {
   TORCH_CHECK(x.dim() >= 1 && x.size(-1) == options.d_model(),
               "PositionwiseFeedForward: expected input [..., ", options.d_model(), "], got ",
               x.sizes());
-  return linear2(dropout(ApplyActivation(linear1(x), options.activation())));
+  const at::Tensor hidden = ApplyActivation(
+      attention::Linear(x, linear1->weight, linear1->bias), options.activation());
+  return attention::Linear(dropout(hidden), linear2->weight, linear2->bias);
 }
 
 }  // namespace sf::layers

@@ -17,6 +17,7 @@ readonly PACKAGES=(
   libabsl-dev              # flags, strings, status
   libre2-dev               # normalisation and pre-tokenisation
   libgtest-dev libgmock-dev
+  libgloo-dev              # Gloo headers for LibTorch's c10d (data-parallel training)
   libbenchmark-dev
   nlohmann-json3-dev       # tokenizer files, safetensors headers, metrics JSON
   libpng-dev               # PNG read/write

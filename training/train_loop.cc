@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
 #include <c10/util/Exception.h>
 #include <glog/logging.h>
@@ -19,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "training/checkpoint.h"
+#include "training/distributed.h"
 #include "training/file_io.h"
 #include "training/metrics.h"
 #include "training/progress.h"
@@ -106,6 +108,51 @@ double GradNorm(const std::vector<at::Tensor>& params) {
   return std::sqrt(sum);
 }
 
+// Every rank must build the same model and continue from the same update: compares each
+// rank's (tensor count, element count, shape digest, step) with rank 0's, then copies rank 0's
+// parameters and buffers everywhere.
+absl::Status SynchronizeStart(DistributedGroup& group, torch::nn::Module& model, int64_t step) {
+  std::vector<at::Tensor> tensors = model.parameters();
+  for (const at::Tensor& b : model.buffers()) tensors.push_back(b);
+  int64_t elements = 0;
+  uint64_t digest = 1469598103934665603ull;
+  for (const at::Tensor& t : tensors) {
+    elements += t.numel();
+    for (int64_t v : t.sizes()) digest = (digest ^ static_cast<uint64_t>(v)) * 1099511628211ull;
+    digest = (digest ^ static_cast<uint64_t>(t.scalar_type())) * 1099511628211ull;
+  }
+  const std::vector<int64_t> mine_values = {static_cast<int64_t>(tensors.size()), elements,
+                                            static_cast<int64_t>(digest), step};
+  const at::Tensor mine = at::tensor(mine_values, at::kLong);
+  const at::Tensor root = mine.clone();
+  if (absl::Status s = group.Broadcast({root}); !s.ok()) return s;
+  const bool differs = !at::equal(mine, root);
+  const at::Tensor differing = at::full({1}, differs ? 1 : 0, at::kLong);
+  if (absl::Status s = group.AllReduceSum(differing); !s.ok()) return s;
+  if (differing.item<int64_t>() > 0) {
+    const auto describe = [](const at::Tensor& t) {
+      const int64_t* v = t.data_ptr<int64_t>();
+      return absl::StrCat(v[0], " tensors, ", v[1], " values, resuming at step ", v[3]);
+    };
+    return absl::FailedPreconditionError(absl::StrCat(
+        group.Describe(), ": ", differing.item<int64_t>(), " rank(s) disagree with rank 0 (",
+        describe(root), ")", differs ? absl::StrCat("; this rank has ", describe(mine)) : "",
+        ": every rank must build the same model from the same data and see the same "
+        "checkpoint directory"));
+  }
+  return group.Broadcast(tensors);
+}
+
+// Dropout should differ between ranks, which see different examples; derived from the step so
+// that a resumed run draws the same masks.
+uint64_t RankSeed(uint64_t seed, int rank, int64_t step) {
+  uint64_t z = seed + 0x9E3779B97F4A7C15ull * (static_cast<uint64_t>(rank) + 1) +
+               0xD1B54A32D192ED03ull * static_cast<uint64_t>(step);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
 std::string FormatMetrics(const Metrics& metrics) {
   return absl::StrJoin(metrics, " ", [](std::string* out, const auto& kv) {
     absl::StrAppend(out, kv.first, "=", kv.second);
@@ -160,6 +207,8 @@ absl::StatusOr<TrainResult> RunTrainLoop(torch::nn::Module& model,
     }
   }
 
+  DistributedGroup* const group = options.distributed;
+  const bool is_main = group == nullptr || group->rank() == 0;
   std::mt19937_64 rng(options.seed);
   TrainingState state{&model, &optimizer, &rng};
   std::optional<EarlyStopping> stopper;
@@ -181,7 +230,7 @@ absl::StatusOr<TrainResult> RunTrainLoop(torch::nn::Module& model,
                            .tokenizer = options.tokenizer, .loop_state = loop_state()});
   };
 
-  if (!options.checkpoint_dir.empty()) {
+  if (is_main && !options.checkpoint_dir.empty()) {
     status = CreateDirectories(options.checkpoint_dir);
     if (!status.ok()) return status;
   }
@@ -199,7 +248,7 @@ absl::StatusOr<TrainResult> RunTrainLoop(torch::nn::Module& model,
         // Atomic writes make a damaged newest checkpoint unlikely (a disk error, a copy cut
         // short); an older intact one is still a correct place to continue from.
         if (info.status().code() != absl::StatusCode::kDataLoss) return info.status();
-        LOG(WARNING) << info.status() << "; trying an older checkpoint";
+        if (is_main) LOG(WARNING) << info.status() << "; trying an older checkpoint";
         unreadable.push_back(std::string(info.status().message()));
         continue;
       }
@@ -226,26 +275,39 @@ absl::StatusOr<TrainResult> RunTrainLoop(torch::nn::Module& model,
               absl::StrCat("cannot resume from ", it->second, ": ", status.message()));
         }
       }
-      LOG(INFO) << "resumed from " << it->second << " at step " << step;
+      if (is_main) LOG(INFO) << "resumed from " << it->second << " at step " << step;
     }
     if (result.resumed_from_step < 0 && !unreadable.empty()) {
       return absl::DataLossError(absl::StrCat("no readable checkpoint in ",
                                               options.checkpoint_dir, ": ",
                                               absl::StrJoin(unreadable, "; ")));
     }
-    if (result.resumed_from_step < 0) {
+    if (is_main && result.resumed_from_step < 0) {
       LOG(INFO) << "no checkpoint in " << options.checkpoint_dir << "; starting from step 0";
     }
   }
 
+  std::unique_ptr<GradientAverager> averager;
+  if (group != nullptr) {
+    status = SynchronizeStart(*group, model, step);
+    if (!status.ok()) return status;
+    at::manual_seed(RankSeed(options.seed, group->rank(), step));
+    averager = std::make_unique<GradientAverager>(*group, params, group->options().bucket_bytes);
+    if (is_main) {
+      LOG(INFO) << "data parallel over " << group->world_size() << " processes ("
+                << group->options().init_method << "), gradients averaged in "
+                << averager->num_buckets() << " bucket(s)";
+    }
+  }
+
   std::unique_ptr<RunLogger> logger;
-  if (!options.run_dir.empty()) {
+  if (is_main && !options.run_dir.empty()) {
     absl::StatusOr<std::unique_ptr<RunLogger>> opened = RunLogger::Open(options.run_dir);
     if (!opened.ok()) return opened.status();
     logger = *std::move(opened);
   }
   std::unique_ptr<ProgressLine> progress;
-  if (options.show_progress) {
+  if (is_main && options.show_progress) {
     progress = std::make_unique<ProgressLine>(
         std::cerr, ProgressOptions{.total_steps = options.max_steps, .tty = StderrIsTerminal(),
                                    .unit = options.progress_unit,
@@ -305,25 +367,75 @@ absl::StatusOr<TrainResult> RunTrainLoop(torch::nn::Module& model,
     double loss_sum = 0.0;
     int64_t step_examples = 0;
     int64_t step_tokens = 0;
+    bool nonfinite = false;
     for (int micro = 0; micro < options.grad_accum_steps; ++micro) {
-      TrainContext ctx{step, micro, options.grad_accum_steps, rng, options.device};
+      TrainContext ctx{step, micro, options.grad_accum_steps, rng, options.device,
+                       group != nullptr ? group->rank() : 0,
+                       group != nullptr ? group->world_size() : 1};
       StepOutput out = callbacks.train_step(ctx);
       TORCH_CHECK(out.loss.defined() && out.loss.numel() == 1,
                   "train_step must return a scalar loss, got ",
                   out.loss.defined() ? out.loss.sizes() : at::IntArrayRef{});
       const double loss_value = out.loss.item<double>();
       if (!std::isfinite(loss_value) && options.stop_on_nonfinite_loss) {
-        if (progress) progress->Finish();
-        return absl::AbortedError(absl::StrCat("the loss is ", loss_value, " at step ", step + 1,
-                                               " (micro-batch ", micro,
-                                               "): training diverged; lower the learning rate "
-                                               "or clip gradients"));
+        // With peers, stopping alone would leave them waiting in the gradient all-reduce: the
+        // rank finishes the update and the step's all-reduce below stops every rank.
+        nonfinite = true;
+        if (group == nullptr) {
+          if (progress) progress->Finish();
+          return absl::AbortedError(absl::StrCat(
+              "the loss is ", loss_value, " at step ", step + 1, " (micro-batch ", micro,
+              "): training diverged; lower the learning rate or clip gradients"));
+        }
       }
-      (options.grad_accum_steps == 1 ? out.loss : out.loss / options.grad_accum_steps)
-          .backward();
+      const at::Tensor scaled =
+          options.grad_accum_steps == 1 ? out.loss : out.loss / options.grad_accum_steps;
+      if (averager == nullptr) {
+        scaled.backward();
+      } else {
+        if (micro + 1 == options.grad_accum_steps) averager->Arm();
+        try {
+          scaled.backward();
+        } catch (const c10::Error& e) {
+          if (progress) progress->Finish();
+          group->MarkBroken();
+          return absl::UnavailableError(absl::StrCat(group->Describe(), ": backward pass at step ",
+                                                     step + 1, " failed: ",
+                                                     e.what_without_backtrace()));
+        }
+      }
       loss_sum += loss_value;
       step_examples += out.examples;
       step_tokens += out.tokens;
+    }
+    // With peers, a signal to any rank stops all of them after this update.
+    bool stop_signal = false;
+    if (group != nullptr) {
+      status = averager->Finish();
+      if (status.ok()) {
+        const std::vector<double> local = {loss_sum, static_cast<double>(step_examples),
+                                           static_cast<double>(step_tokens),
+                                           nonfinite ? 1.0 : 0.0,
+                                           signals.stop_requested() ? 1.0 : 0.0};
+        const at::Tensor totals = at::tensor(local, at::kDouble);
+        status = group->AllReduceSum(totals);
+        const double* sum = totals.data_ptr<double>();
+        loss_sum = sum[0] / group->world_size();
+        step_examples = std::llround(sum[1]);
+        step_tokens = std::llround(sum[2]);
+        nonfinite = sum[3] > 0;
+        stop_signal = sum[4] > 0;
+      }
+      if (!status.ok()) {
+        if (progress) progress->Finish();
+        return status;
+      }
+      if (nonfinite) {
+        if (progress) progress->Finish();
+        return absl::AbortedError(absl::StrCat(
+            "the loss is not finite at step ", step + 1, " on ", group->Describe(),
+            " or a peer: training diverged; lower the learning rate or clip gradients"));
+      }
     }
     const double loss = loss_sum / options.grad_accum_steps;
     const bool log_now = (step + 1) % options.log_every == 0 || step + 1 == options.max_steps;
@@ -345,10 +457,14 @@ absl::StatusOr<TrainResult> RunTrainLoop(torch::nn::Module& model,
     window_examples.Add(step_examples);
     window_tokens.Add(step_tokens);
     window_loss.Add(loss);
-    if (callbacks.on_step) callbacks.on_step({step, loss, lr, grad_norm});
+    if (callbacks.on_step) {
+      callbacks.on_step({step, loss, lr, grad_norm, step_examples, step_tokens});
+    }
     if (progress) {
       progress->Update(step, loss, options.progress_unit == "tok" ? step_tokens : step_examples);
     }
+    // Rank 0's evaluation, early stopping, logs and checkpoints; the first error ends the run.
+    absl::Status main_status;
     if (log_now) {
       result.last_train_loss = window_loss.Mean();
       Metrics scalars = {{"train/loss", result.last_train_loss},
@@ -356,14 +472,11 @@ absl::StatusOr<TrainResult> RunTrainLoop(torch::nn::Module& model,
                          {"train/grad_norm", grad_norm},
                          {"train/examples_per_second", window_examples.Rate()}};
       if (window_tokens.count() > 0) scalars["train/tokens_per_second"] = window_tokens.Rate();
-      if (!progress) {
+      if (is_main && !progress) {
         LOG(INFO) << "step " << step << "/" << options.max_steps << " "
                   << FormatMetrics(scalars) << " (" << step - window_start_step << " steps)";
       }
-      if (logger) {
-        status = logger->Log(step, scalars);
-        if (!status.ok()) return status;
-      }
+      if (logger) main_status = logger->Log(step, scalars);
       window_loss.Reset();
       window_examples.Start();
       window_tokens.Start();
@@ -371,11 +484,12 @@ absl::StatusOr<TrainResult> RunTrainLoop(torch::nn::Module& model,
     }
 
     bool evaluated = false;
-    if (callbacks.evaluate && options.eval_every > 0 && step % options.eval_every == 0) {
-      status = evaluate();
-      if (!status.ok()) return status;
+    const bool eval_due =
+        callbacks.evaluate && options.eval_every > 0 && step % options.eval_every == 0;
+    if (eval_due && is_main && main_status.ok()) {
+      main_status = evaluate();
       evaluated = true;
-      if (stopper && stopper->ShouldStop()) {
+      if (main_status.ok() && stopper && stopper->ShouldStop()) {
         LOG(INFO) << "early stopping at step " << step << ": no improvement of "
                   << stopper->options().metric << " in " << stopper->evaluations_since_best()
                   << " evaluations (best " << stopper->best() << " at step "
@@ -384,27 +498,58 @@ absl::StatusOr<TrainResult> RunTrainLoop(torch::nn::Module& model,
         result.stop_reason = StopReason::kEarlyStopping;
       }
     }
-    if (signals.stop_requested()) {
+    if (group == nullptr) stop_signal = signals.stop_requested();
+    if (stop_signal) {
       if (progress) progress->Finish();
-      LOG(INFO) << "signal " << g_stop_signal << " received: stopping after step " << step;
+      if (is_main && g_stop_signal != 0) {
+        LOG(INFO) << "signal " << g_stop_signal << " received: stopping after step " << step;
+      } else if (is_main) {
+        LOG(INFO) << "a peer rank received a signal: stopping after step " << step;
+      }
       stopping = true;
       result.stop_reason = StopReason::kSignal;
     }
-    const bool last = stopping || step == options.max_steps;
-    if (!options.checkpoint_dir.empty() &&
-        (last || (options.checkpoint_every > 0 && step % options.checkpoint_every == 0))) {
+    const bool checkpoint_due =
+        !options.checkpoint_dir.empty() &&
+        (options.checkpoint_every > 0 && step % options.checkpoint_every == 0);
+    if (is_main && main_status.ok() && !options.checkpoint_dir.empty() &&
+        (stopping || step == options.max_steps || checkpoint_due)) {
       const std::string path = options.checkpoint_dir + "/" + CheckpointFileName(step);
-      status = save(path);
-      if (!status.ok()) return status;
-      status = PruneCheckpoints(options.checkpoint_dir, options.keep_last_checkpoints);
-      if (!status.ok()) return status;
-      LOG(INFO) << "saved checkpoint " << path;
+      main_status = save(path);
+      if (main_status.ok()) {
+        main_status = PruneCheckpoints(options.checkpoint_dir, options.keep_last_checkpoints);
+      }
+      if (main_status.ok()) LOG(INFO) << "saved checkpoint " << path;
     }
     // After the final checkpoint, so the checkpoint equals the state an uninterrupted run
     // has at this step (this extra evaluation is not part of that run).
-    if (step == options.max_steps && !evaluated && callbacks.evaluate && options.eval_at_end) {
-      status = evaluate();
-      if (!status.ok()) return status;
+    if (is_main && main_status.ok() && step == options.max_steps && !evaluated &&
+        callbacks.evaluate && options.eval_at_end) {
+      main_status = evaluate();
+    }
+    // The other ranks learn whether rank 0's work failed and whether early stopping ends the
+    // run; all of them know when such work happened, so they all take part in this broadcast.
+    if (group != nullptr && (eval_due || checkpoint_due || stop_signal ||
+                             step == options.max_steps)) {
+      const at::Tensor verdict = at::tensor(
+          std::vector<int64_t>{main_status.ok() ? 0 : 1, stopping ? 1 : 0,
+                               static_cast<int64_t>(result.stop_reason)},
+          at::kLong);
+      absl::Status s = group->Broadcast({verdict});
+      if (!s.ok()) main_status.Update(s);
+      if (s.ok() && !is_main) {
+        const int64_t* v = verdict.data_ptr<int64_t>();
+        if (v[0] != 0) {
+          main_status = absl::AbortedError(absl::StrCat(
+              group->Describe(), ": rank 0 failed after step ", step, " (its output says why)"));
+        }
+        stopping = v[1] != 0;
+        result.stop_reason = static_cast<StopReason>(v[2]);
+      }
+    }
+    if (!main_status.ok()) {
+      if (progress) progress->Finish();
+      return main_status;
     }
   }
   if (progress) progress->Finish();
@@ -414,11 +559,19 @@ absl::StatusOr<TrainResult> RunTrainLoop(torch::nn::Module& model,
     result.best_metric = stopper->best();
     result.best_step = stopper->best_step();
   }
-  if (options.restore_best_at_end && stopper && stopper->has_best()) {
+  if (is_main && options.restore_best_at_end && stopper && stopper->has_best()) {
     absl::StatusOr<CheckpointInfo> best = LoadCheckpoint(
         best_path, {&model}, {.restore_optimizer = false, .restore_rng = false});
     if (!best.ok()) return best.status();
     LOG(INFO) << "restored the weights of step " << best->step << " from " << best_path;
+  }
+  if (group != nullptr) {
+    // Every rank ends with rank 0's model (the best one when restored) and leaves together.
+    std::vector<at::Tensor> tensors = model.parameters();
+    for (const at::Tensor& b : model.buffers()) tensors.push_back(b);
+    status = group->Broadcast(tensors);
+    if (status.ok()) status = group->Barrier();
+    if (!status.ok()) return status;
   }
   result.seconds = run_examples.ElapsedSeconds();
   result.examples_per_second = run_examples.Rate();
@@ -429,8 +582,10 @@ absl::StatusOr<TrainResult> RunTrainLoop(torch::nn::Module& model,
     status = logger->WriteFinal(final_json);
     if (!status.ok()) return status;
   }
-  LOG(INFO) << "training stopped (" << StopReasonName(result.stop_reason) << ") after step "
-            << step;
+  if (is_main) {
+    LOG(INFO) << "training stopped (" << StopReasonName(result.stop_reason) << ") after step "
+              << step;
+  }
   return result;
 }
 

@@ -30,6 +30,16 @@
 // step, and the schedule is a function of the step. Data pipelines must draw their order from
 // ctx.rng (or derive it from ctx.step) for this to hold.
 //
+// Data parallel (options.distributed, see training/distributed.h): every rank runs this loop
+// on its own shard of each batch (train_step shards by ctx.rank / ctx.world_size). The loop
+// broadcasts rank 0's parameters and buffers at the start, averages the gradients over the
+// ranks during the backward pass of each update, and keeps the ranks in step: losses, example
+// counts and a stop request (signal, non-finite loss) are summed over the ranks after every
+// update, so every rank stops at the same update. Only rank 0 evaluates, writes checkpoints,
+// logs and shows progress; after an evaluation or checkpoint it tells the others whether the
+// run goes on. Resuming needs the checkpoint directory visible to every rank. A rank that dies
+// or hangs makes the others return an error within the group's timeout.
+//
 // Files: <checkpoint_dir>/ckpt-<step>.sfckpt (the newest keep_last_checkpoints kept),
 // <checkpoint_dir>/best.sfckpt (best evaluation, when early stopping is configured);
 // <run_dir>/metrics.jsonl, events.out.tfevents.*, final_metrics.json.
@@ -49,6 +59,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/status/statusor.h"
+#include "training/distributed.h"
 #include "training/early_stopping.h"
 #include "training/lr_schedule.h"
 
@@ -67,8 +78,10 @@ struct TrainContext {
   int64_t step;            // updates done so far (0-based number of the current update)
   int micro_step;          // 0 .. grad_accum_steps - 1
   int grad_accum_steps;
-  std::mt19937_64& rng;    // the loop's data-order generator, checkpointed
+  std::mt19937_64& rng;    // the loop's data-order generator, checkpointed; the same on every rank
   c10::Device device;
+  int rank = 0;            // take shard `rank` of `world_size` of the batch (ShardIndices)
+  int world_size = 1;
 };
 
 struct StepOutput {
@@ -88,12 +101,14 @@ struct StepReport {
   double loss;             // mean over the micro-batches of this update
   double lr;
   double grad_norm;        // L2 norm before clipping; NaN when neither clipping nor logging
+  int64_t examples = 0;    // in this update, over all ranks
+  int64_t tokens = 0;
 };
 
 struct TrainCallbacks {
   std::function<StepOutput(TrainContext&)> train_step;  // required
-  std::function<Metrics(EvalContext&)> evaluate;        // optional
-  std::function<void(const StepReport&)> on_step;      // optional
+  std::function<Metrics(EvalContext&)> evaluate;        // optional; rank 0 only
+  std::function<void(const StepReport&)> on_step;      // optional; every rank
 };
 
 struct TrainLoopOptions {
@@ -131,6 +146,8 @@ struct TrainLoopOptions {
   // Saved in every checkpoint; on resume the checkpoint's must match.
   nlohmann::json config = nlohmann::json::object();
   std::string tokenizer;  // opaque, saved in checkpoints
+  // Data-parallel group (not owned); null: a single process.
+  DistributedGroup* distributed = nullptr;
 };
 
 enum class StopReason { kMaxSteps, kEarlyStopping, kSignal };
@@ -151,7 +168,9 @@ struct TrainResult {
 };
 
 // InvalidArgument for bad options (naming them); errors from checkpoints and files; Aborted
-// when the loss turns non-finite. The model stays in train mode afterwards.
+// when the loss turns non-finite; Unavailable when a peer rank fails or times out,
+// FailedPrecondition when the ranks' models or resumed steps differ. The model stays in train
+// mode afterwards.
 absl::StatusOr<TrainResult> RunTrainLoop(torch::nn::Module& model,
                                          torch::optim::Optimizer& optimizer,
                                          const LrSchedule* schedule,

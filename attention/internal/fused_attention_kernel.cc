@@ -93,11 +93,23 @@ struct KeyTile {
   bool gathered;
 };
 
+// Key and value rows of the head a worker is on, made adjacent one chunk of kBlockK rows at
+// a time, when first needed, for operands whose rows are not adjacent. Rows a large
+// power-of-two-like distance apart (heads split out of a [B, L, 3, H, D] projection) map to a
+// few L1 sets and would evict each other within a tile; copying them once per head and worker,
+// instead of once per query block, keeps that copy small next to the arithmetic.
+template <typename T>
+struct AdjacentKeys {
+  const HeadProblem<T>* head = nullptr;
+  std::vector<char> ready;  // per chunk
+  std::vector<T> k, v;      // [len_k][dim], only the chunks marked ready are valid
+};
+
 // Per-worker buffers, reused across tasks.
 template <typename T>
 struct Scratch {
   std::vector<T> qt, dot, s, dp, acc, m, l, alpha, lse2, delta, q_rows, do_rows;
-  std::vector<T> k_tile, v_tile;                            // strided tiles, made adjacent
+  AdjacentKeys<T> keys;
   std::vector<T> head_dk, head_dv;                          // one head's key/value gradients
   std::vector<T> global_k, global_v, global_dk, global_dv;  // the valid global keys' rows
   std::vector<int64_t> rows;
@@ -111,17 +123,17 @@ struct Scratch {
     acc.resize(kBlockQ * std::max(dim_qk, dim_v));
     for (std::vector<T>* v : {&m, &l, &alpha, &lse2, &delta}) v->resize(kBlockQ);
     q_rows.resize(kBlockQ * dim_qk);
-    k_tile.resize(kBlockK * dim_qk);
-    v_tile.resize(kBlockK * dim_v);
     do_rows.resize(kBlockQ * dim_v);
     rows.resize(kBlockQ);
     skip.resize(kBlockQ);
   }
 };
 
-// Runs fn(task, scratch) for every task on the intra-op pool. Tasks are handed out one at a
-// time from a shared counter, so uneven tasks (causal blocks, sequences of a packed batch)
-// balance across threads; each worker keeps one scratch.
+// Runs fn(task, scratch) for every task on the intra-op pool; each worker keeps one scratch.
+// Tasks are handed out from a shared counter in runs of consecutive tasks that shrink as the
+// work runs out (guided scheduling): uneven tasks (causal blocks, sequences of a packed batch)
+// still balance across threads, and a worker mostly stays on one head, so the key rows it made
+// adjacent (AdjacentKeys) serve many query blocks.
 template <typename T, typename Fn>
 void ParallelTasks(int64_t num_tasks, int64_t dim_qk, int64_t dim_v, const Fn& fn) {
   if (num_tasks == 0) return;
@@ -131,8 +143,12 @@ void ParallelTasks(int64_t num_tasks, int64_t dim_qk, int64_t dim_v, const Fn& f
     for (int64_t w = begin; w < end; ++w) {
       Scratch<T> scratch;
       scratch.Reserve(dim_qk, dim_v);
-      for (int64_t task = next.fetch_add(1); task < num_tasks; task = next.fetch_add(1)) {
-        fn(task, scratch);
+      int64_t first = next.load();
+      while (first < num_tasks) {
+        const int64_t run = std::max<int64_t>(1, (num_tasks - first) / (4 * workers));
+        if (!next.compare_exchange_weak(first, first + run)) continue;
+        for (int64_t task = first; task < first + run; ++task) fn(task, scratch);
+        first = next.load();
       }
     }
   });
@@ -266,20 +282,45 @@ const T* BlockRows(const T* base, int64_t stride, const QueryBlock& block, int64
   return buffer;
 }
 
-// `count` rows of `dim` elements, `stride` apart, as a pointer and stride the micro-kernels
-// read well: in place when the rows are adjacent, else copied to `buffer`. Rows a large
-// power-of-two distance apart (heads split out of a [B, L, 3, H, D] projection) map to a few
-// L1 sets and would evict each other within a tile.
+// BlockRows for operands the backward pass reads once per key tile: rows that are not
+// adjacent are copied once per block (see AdjacentKeys for why).
 template <typename T>
-const T* AdjacentRows(const T* rows, int64_t stride, int64_t count, int64_t dim, T* buffer,
-                      int64_t* out_stride) {
-  if (stride == dim) {
-    *out_stride = stride;
-    return rows;
+const T* AdjacentBlockRows(const T* base, int64_t stride, const QueryBlock& block, int64_t dim,
+                           T* buffer, int64_t* out_stride) {
+  if (block.rows != nullptr || stride == dim) {
+    return BlockRows(base, stride, block, dim, buffer, out_stride);
   }
-  for (int64_t r = 0; r < count; ++r) std::copy_n(rows + r * stride, dim, buffer + r * dim);
+  const T* first = base + block.first * stride;
+  for (int64_t c = 0; c < block.count; ++c) {
+    std::copy_n(first + c * stride, dim, buffer + c * dim);
+  }
   *out_stride = dim;
   return buffer;
+}
+
+// Makes the key and value rows [begin, begin + count) of `head` adjacent in scratch.keys,
+// whole chunks at a time, unless already done (see AdjacentKeys).
+template <typename T>
+void MakeKeysAdjacent(const HeadProblem<T>& head, int64_t begin, int64_t count, int64_t dim_qk,
+                      int64_t dim_v, Scratch<T>& scratch) {
+  const bool copy_k = head.k_stride != dim_qk;
+  const bool copy_v = head.v_stride != dim_v;
+  if (!copy_k && !copy_v) return;
+  AdjacentKeys<T>& keys = scratch.keys;
+  if (keys.head != &head) {
+    keys.head = &head;
+    keys.ready.assign(CeilDiv(head.len_k, kBlockK), 0);
+    if (copy_k) keys.k.resize(head.len_k * dim_qk);
+    if (copy_v) keys.v.resize(head.len_k * dim_v);
+  }
+  for (int64_t chunk = begin / kBlockK; chunk * kBlockK < begin + count; ++chunk) {
+    if (keys.ready[chunk]) continue;
+    for (int64_t j = chunk * kBlockK; j < std::min(head.len_k, (chunk + 1) * kBlockK); ++j) {
+      if (copy_k) std::copy_n(head.k + j * head.k_stride, dim_qk, keys.k.data() + j * dim_qk);
+      if (copy_v) std::copy_n(head.v + j * head.v_stride, dim_v, keys.v.data() + j * dim_v);
+    }
+    keys.ready[chunk] = 1;
+  }
 }
 
 // Key and value rows of one tile.
@@ -302,10 +343,13 @@ TileRows<T> ResolveTile(const HeadProblem<T>& head, const KeyTile& tile, int64_t
     rows.v_stride = dim_v;
     return rows;
   }
-  rows.k = AdjacentRows(head.k + tile.begin * head.k_stride, head.k_stride, tile.count, dim_qk,
-                        scratch.k_tile.data(), &rows.k_stride);
-  rows.v = AdjacentRows(head.v + tile.begin * head.v_stride, head.v_stride, tile.count, dim_v,
-                        scratch.v_tile.data(), &rows.v_stride);
+  MakeKeysAdjacent(head, tile.begin, tile.count, dim_qk, dim_v, scratch);
+  const bool k_adjacent = head.k_stride == dim_qk;
+  const bool v_adjacent = head.v_stride == dim_v;
+  rows.k = (k_adjacent ? head.k : scratch.keys.k.data()) + tile.begin * dim_qk;
+  rows.v = (v_adjacent ? head.v : scratch.keys.v.data()) + tile.begin * dim_v;
+  rows.k_stride = dim_qk;
+  rows.v_stride = dim_v;
   return rows;
 }
 
@@ -374,9 +418,9 @@ void BackwardBlock(const AttentionProblem<T>& problem, const FusedTileOps<T>& op
   int64_t q_stride;
   int64_t do_stride;
   const T* q_rows =
-      BlockRows(head.q, head.q_stride, block, dim_qk, scratch.q_rows.data(), &q_stride);
-  const T* do_rows = BlockRows(grad.grad_out, grad.grad_out_stride, block, dim_v,
-                               scratch.do_rows.data(), &do_stride);
+      AdjacentBlockRows(head.q, head.q_stride, block, dim_qk, scratch.q_rows.data(), &q_stride);
+  const T* do_rows = AdjacentBlockRows(grad.grad_out, grad.grad_out_stride, block, dim_v,
+                                       scratch.do_rows.data(), &do_stride);
   ops.pack_transposed(q_rows, q_stride, block.count, dim_qk,
                       static_cast<T>(problem.scale * kLog2e), scratch.qt.data(), kBlockQ,
                       block.cols);

@@ -9,6 +9,10 @@
 //
 // Without --data_dir the reviews come from the download cache (downloaded and verified on first
 // use; see //tools/download).
+//
+// Data parallel over two local processes (see training/distributed_flags.h for the flags):
+//   tools/launch/launch.sh --nproc=2 -- bazel-bin/tasks/imdb/imdb --threads=1
+//       --data_dir=../shared/data/aclImdb
 #include <iostream>
 #include <string>
 
@@ -28,6 +32,8 @@
 #include "tasks/imdb/trainer.h"
 #include "tools/download/dataset_cache.h"
 #include "tools/download/datasets.h"
+#include "training/distributed.h"
+#include "training/distributed_flags.h"
 
 namespace {
 
@@ -56,7 +62,9 @@ ABSL_FLAG(int64_t, head_tokens, kDefaults.head_tokens,
           "Of max_length, tokens from the start of a long review; -1: max_length / 4.");
 ABSL_FLAG(int64_t, vocab_size, kDefaults.vocab_size, "Largest vocabulary, specials included.");
 ABSL_FLAG(int64_t, min_freq, kDefaults.min_freq, "Words seen fewer times become <unk>.");
-ABSL_FLAG(int64_t, batch_size, kDefaults.batch_size, "Reviews per update.");
+ABSL_FLAG(int64_t, batch_size, kDefaults.batch_size,
+          "Reviews per update, over all processes: with --world_size=N each process takes "
+          "batch_size / N of every batch.");
 ABSL_FLAG(int64_t, epochs, kDefaults.epochs, "Passes over the training reviews.");
 ABSL_FLAG(double, lr, kDefaults.lr, "Peak AdamW learning rate (linear warm-up and decay).");
 ABSL_FLAG(double, warmup_fraction, kDefaults.warmup_fraction, "Warm-up, as a fraction of updates.");
@@ -173,10 +181,17 @@ int main(int argc, char** argv) {
       !s.ok()) {
     return Fail(s);
   }
-  std::cerr << sf::runtime::RuntimeBanner() << "\n";
   try {
     const std::string predict = absl::GetFlag(FLAGS_predict);
-    if (!predict.empty()) return RunPredict(predict);
+    if (!predict.empty()) {
+      std::cerr << sf::runtime::RuntimeBanner() << "\n";
+      return RunPredict(predict);
+    }
+    absl::StatusOr<sf::training::DistributedOptions> distributed_options =
+        sf::training::DistributedOptionsFromFlags();
+    if (!distributed_options.ok()) return Fail(distributed_options.status());
+    const bool is_main = distributed_options->rank == 0;
+    if (is_main) std::cerr << sf::runtime::RuntimeBanner() << "\n";
 
     // Flags are checked before the data is looked for (which may download 80 MB).
     const std::string data_flag = absl::GetFlag(FLAGS_data_dir);
@@ -184,12 +199,27 @@ int main(int argc, char** argv) {
         ConfigFromFlags(data_flag.empty() ? "the download cache" : data_flag);
     if (!config.ok()) return Fail(config.status());
     if (absl::Status s = sf::tasks::imdb::ValidateConfig(*config); !s.ok()) return Fail(s);
-    absl::StatusOr<std::string> data_dir = FindData();
+    if (absl::StatusOr<int64_t> per_rank = sf::training::PerRankBatchSize(
+            config->batch_size, distributed_options->world_size);
+        !per_rank.ok()) {
+      return Fail(per_rank.status());
+    }
+    absl::StatusOr<std::unique_ptr<sf::training::DistributedGroup>> group =
+        sf::training::DistributedGroup::Join(*distributed_options);
+    if (!group.ok()) return Fail(group.status());
+    // Rank 0 looks for the data first, so that only one process downloads it.
+    absl::StatusOr<std::string> data_dir =
+        is_main ? FindData() : absl::StatusOr<std::string>(std::string());
+    if (*group != nullptr) {
+      if (absl::Status s = (*group)->Barrier(); !s.ok()) return Fail(s);
+    }
+    if (!is_main) data_dir = FindData();
     if (!data_dir.ok()) return Fail(data_dir.status());
     config->data_dir = *data_dir;
     absl::StatusOr<sf::tasks::imdb::ImdbTrainResult> result =
-        sf::tasks::imdb::TrainImdb(*config, std::cerr);
+        sf::tasks::imdb::TrainImdb(*config, std::cerr, group->get());
     if (!result.ok()) return Fail(result.status());
+    if (!is_main) return 0;
     std::cout << absl::StrFormat("best validation accuracy %.2f%% (epoch %d)",
                                  100.0 * result->best_validation_accuracy, result->best_epoch);
     if (result->test) {

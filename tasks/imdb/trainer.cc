@@ -181,8 +181,17 @@ absl::Status ValidateConfig(const ImdbTrainConfig& c) {
   return ClassifierOptionsFor(c, c.vocab_size).Validate();
 }
 
-absl::StatusOr<ImdbTrainResult> TrainImdb(const ImdbTrainConfig& config, std::ostream& log) {
+absl::StatusOr<ImdbTrainResult> TrainImdb(const ImdbTrainConfig& config, std::ostream& main_log,
+                                          training::DistributedGroup* distributed) {
   if (absl::Status s = ValidateConfig(config); !s.ok()) return s;
+  const int world_size = distributed != nullptr ? distributed->world_size() : 1;
+  const bool is_main = distributed == nullptr || distributed->rank() == 0;
+  if (absl::StatusOr<int64_t> per_rank = training::PerRankBatchSize(config.batch_size, world_size);
+      !per_rank.ok()) {
+    return per_rank.status();
+  }
+  std::ostream discarded(nullptr);
+  std::ostream& log = is_main ? main_log : discarded;
   const Clock::time_point start = Clock::now();
 
   absl::StatusOr<std::vector<datasets::ImdbReview>> all_train =
@@ -243,6 +252,7 @@ absl::StatusOr<ImdbTrainResult> TrainImdb(const ImdbTrainConfig& config, std::os
       tokenization::LengthBucketSampler::Create(
           lengths, tokenization::LengthBucketSamplerOptions()
                        .BatchSize(config.batch_size)
+                       .DropLast(world_size > 1)
                        .Seed(config.seed));
   if (!sampler.ok()) return sampler.status();
   const int64_t steps_per_epoch = static_cast<int64_t>(sampler->Batches(0).size());
@@ -283,7 +293,9 @@ absl::StatusOr<ImdbTrainResult> TrainImdb(const ImdbTrainConfig& config, std::os
 
   absl::StatusOr<std::string> tokenizer_json = tokenization::TokenizerToJson(**tokenizer);
   if (!tokenizer_json.ok()) return tokenizer_json.status();
-  if (absl::Status s = training::CreateDirectories(config.out_dir); !s.ok()) return s;
+  if (is_main) {
+    if (absl::Status s = training::CreateDirectories(config.out_dir); !s.ok()) return s;
+  }
   training::TrainLoopOptions loop;
   loop.max_steps = max_steps;
   loop.clip_grad_norm = config.clip_grad_norm;
@@ -299,6 +311,7 @@ absl::StatusOr<ImdbTrainResult> TrainImdb(const ImdbTrainConfig& config, std::os
   loop.show_progress = config.show_progress;
   loop.config = {{"model", model->options.ToJson()}, {"input", input.ToJson()}};
   loop.tokenizer = *tokenizer_json;
+  loop.distributed = distributed;
 
   ImdbTrainResult result;
   const std::vector<std::vector<int64_t>> validation_batches =
@@ -318,15 +331,17 @@ absl::StatusOr<ImdbTrainResult> TrainImdb(const ImdbTrainConfig& config, std::os
       epoch_batches = sampler->Batches(static_cast<uint64_t>(epoch));
       batches_epoch = epoch;
     }
-    const ImdbBatch batch = MakeBatch(*train, epoch_batches[ctx.step % epoch_batches.size()]);
+    const ImdbBatch batch =
+        MakeBatch(*train, training::ShardIndices(epoch_batches[ctx.step % epoch_batches.size()],
+                                                 ctx.rank, ctx.world_size));
     const at::Tensor logits = model->forward(batch.inputs);
-    examples_trained += batch.size();
     return training::StepOutput{torch::nn::functional::cross_entropy(logits, batch.labels),
                                 batch.size(), batch.inputs.tokens.size(0)};
   };
   callbacks.on_step = [&](const training::StepReport& report) {
     train_seconds += SecondsSince(mark);
     mark = Clock::now();
+    examples_trained += report.examples;
     result.step_losses.push_back(report.loss);
     epoch_loss_sum += report.loss;
     ++epoch_loss_count;
@@ -357,6 +372,7 @@ absl::StatusOr<ImdbTrainResult> TrainImdb(const ImdbTrainConfig& config, std::os
       training::RunTrainLoop(*model, *optimizer, &schedule, loop, callbacks);
   if (!loop_result.ok()) return loop_result.status();
   result.train_examples_per_second = train_seconds > 0 ? examples_trained / train_seconds : 0.0;
+  if (!is_main) return result;
   result.best_checkpoint = loop.checkpoint_dir + "/best.sfckpt";
   for (const EpochMetrics& e : result.epochs) {
     if (result.best_epoch == 0 || e.validation.accuracy > result.best_validation_accuracy) {

@@ -14,6 +14,12 @@
 //   metrics.json   configuration, data statistics, per-epoch and test metrics, throughput
 //   metrics.csv    one row per epoch;  metrics.svg  the curves
 //   metrics.jsonl, events.out.tfevents.*, final_metrics.json (the training loop's logs)
+//
+// Data parallel (a DistributedGroup): batch_size stays the global batch; every rank reads and
+// tokenises the same data, takes its strided shard (batch_size / world size reviews) of every
+// batch, and the sampler drops each pool's short final batch so the shards are equal. Only
+// rank 0 logs, evaluates and writes files; the others return after training with their result
+// empty but for the throughput.
 #ifndef SCRATCHFORMER_TASKS_IMDB_TRAINER_H_
 #define SCRATCHFORMER_TASKS_IMDB_TRAINER_H_
 
@@ -28,6 +34,7 @@
 #include "absl/status/statusor.h"
 #include "attention/multi_head_attention.h"
 #include "tasks/imdb/classifier.h"
+#include "training/distributed.h"
 
 namespace sf::tasks::imdb {
 
@@ -95,7 +102,7 @@ struct ImdbTrainResult {
   double best_validation_accuracy = 0.0;
   std::string best_checkpoint;
   std::string metrics_json;
-  double train_examples_per_second = 0.0;  // training updates only (no evaluation)
+  double train_examples_per_second = 0.0;  // training updates only (no evaluation), all ranks
   double seconds = 0.0;                    // everything, reading and tokenising included
 };
 
@@ -106,8 +113,9 @@ ImdbClassifierOptions ClassifierOptionsFor(const ImdbTrainConfig& config, int64_
 absl::Status ValidateConfig(const ImdbTrainConfig& config);
 
 // Errors: bad configuration, unreadable or malformed data folder (naming the path), files
-// that cannot be written.
-absl::StatusOr<ImdbTrainResult> TrainImdb(const ImdbTrainConfig& config, std::ostream& log);
+// that cannot be written, a batch size the world size does not divide, a failed peer.
+absl::StatusOr<ImdbTrainResult> TrainImdb(const ImdbTrainConfig& config, std::ostream& log,
+                                          training::DistributedGroup* distributed = nullptr);
 
 }  // namespace sf::tasks::imdb
 

@@ -19,6 +19,8 @@
 #include "runtime/paths.h"
 #include "tasks/inpainting/evaluation.h"
 #include "tasks/inpainting/inpainting_data.h"
+#include "training/distributed.h"
+#include "training/distributed_flags.h"
 #include "training/file_io.h"
 #include "training/optimizer.h"
 #include "training/train_flags.h"
@@ -38,7 +40,9 @@ ABSL_FLAG(double, mask_ratio, 0.75, "Fraction of patches masked (--mask=patches)
 ABSL_FLAG(uint64_t, mask_seed, 2024,
           "Seed of the test-set and --input masks: image i's mask depends only on "
           "(mask_seed, i), the same as //vision:baselines_report's.");
-ABSL_FLAG(int64_t, batch_size, 64, "Training images per update.");
+ABSL_FLAG(int64_t, batch_size, 64,
+          "Training images per update, over all processes: with --world_size=N each process "
+          "takes batch_size / N of them.");
 ABSL_FLAG(int64_t, eval_batch_size, 500, "Images per batch in evaluation.");
 ABSL_FLAG(int64_t, eval_limit, 0, "Evaluate only the first N test images (0 = all).");
 ABSL_FLAG(std::string, out_dir, "",
@@ -131,7 +135,11 @@ absl::StatusOr<std::shared_ptr<InpaintingModel>> Train(const InpaintingTask& tas
                                                        const InpaintingData& data,
                                                        const vision::MaskOptions& masks,
                                                        const std::string& out_dir,
+                                                       training::DistributedGroup* group,
                                                        nlohmann::json& config) {
+  const bool is_main = group == nullptr || group->rank() == 0;
+  std::ostream discarded(nullptr);
+  std::ostream& log = is_main ? std::cerr : discarded;
   const int64_t height = data.train.size(2), width = data.train.size(3);
   absl::StatusOr<nlohmann::json> model_config = task.model_config_from_flags(height, width);
   if (!model_config.ok()) return model_config.status();
@@ -153,13 +161,14 @@ absl::StatusOr<std::shared_ptr<InpaintingModel>> Train(const InpaintingTask& tas
   absl::StatusOr<training::AdamWConfig> adamw = training::AdamWConfigFromFlags();
   if (!adamw.ok()) return adamw.status();
   options->config = config;
+  options->distributed = group;
   options->eval_at_end = false;  // the full evaluation follows the run
   if (options->checkpoint_dir.empty()) options->checkpoint_dir = out_dir + "/checkpoints";
   if (options->run_dir.empty()) options->run_dir = out_dir;
 
   int64_t parameters = 0;
   for (const at::Tensor& p : (*model)->parameters()) parameters += p.numel();
-  std::cerr << absl::StrFormat(
+  log << absl::StrFormat(
       "%s: %d parameters, %d steps of %d images (%.2f epochs of %d), %s masks, lr %g\n",
       task.name, parameters, options->max_steps, batch_size,
       static_cast<double>(options->max_steps * batch_size) / data.train.size(0),
@@ -173,9 +182,14 @@ absl::StatusOr<std::shared_ptr<InpaintingModel>> Train(const InpaintingTask& tas
   const uint64_t mask_seed = absl::GetFlag(FLAGS_mask_seed);
   training::TrainCallbacks callbacks;
   callbacks.train_step = [&](training::TrainContext& ctx) {
-    const at::Tensor images = SampleTrainingBatch(data.train, batch_size, ctx.rng);
-    const at::Tensor batch_masks = vision::SampleMasks(masks, batch_size, height, width, ctx.rng);
-    return training::StepOutput{net->Loss(images, batch_masks), batch_size};
+    at::Tensor images = SampleTrainingBatch(data.train, batch_size, ctx.rng);
+    at::Tensor batch_masks = vision::SampleMasks(masks, batch_size, height, width, ctx.rng);
+    if (ctx.world_size > 1) {
+      // Every rank draws the same global batch from the loop's generator and keeps its share.
+      images = images.slice(0, ctx.rank, batch_size, ctx.world_size);
+      batch_masks = batch_masks.slice(0, ctx.rank, batch_size, ctx.world_size);
+    }
+    return training::StepOutput{net->Loss(images, batch_masks), images.size(0)};
   };
   callbacks.evaluate = [&](training::EvalContext&) {
     const at::Tensor quick_masks =
@@ -191,7 +205,7 @@ absl::StatusOr<std::shared_ptr<InpaintingModel>> Train(const InpaintingTask& tas
   absl::StatusOr<training::TrainResult> result =
       training::RunTrainLoop(*net, *optimizer, &schedule, *options, callbacks);
   if (!result.ok()) return result.status();
-  std::cerr << absl::StrFormat("trained %d steps in %.1f s (%.0f images/s), last loss %.5f\n",
+  log << absl::StrFormat("trained %d steps in %.1f s (%.0f images/s), last loss %.5f\n",
                                result->steps, result->seconds, result->examples_per_second,
                                result->last_train_loss);
   config["train_seconds"] = result->seconds;
@@ -203,10 +217,28 @@ absl::StatusOr<std::shared_ptr<InpaintingModel>> Train(const InpaintingTask& tas
 absl::Status Run(const InpaintingTask& task) {
   absl::Status configured = runtime::ConfigureRuntime(runtime::RuntimeOptionsFromFlags());
   if (!configured.ok()) return configured;
-  std::cerr << runtime::RuntimeBanner() << "\n";
+  const std::string checkpoint = runtime::ResolveUserPath(absl::GetFlag(FLAGS_checkpoint));
+  // Only training is distributed; evaluating or inpainting with a checkpoint is one process.
+  training::DistributedOptions distributed;
+  if (checkpoint.empty()) {
+    absl::StatusOr<training::DistributedOptions> from_flags =
+        training::DistributedOptionsFromFlags();
+    if (!from_flags.ok()) return from_flags.status();
+    distributed = *from_flags;
+    absl::StatusOr<int64_t> per_rank =
+        training::PerRankBatchSize(absl::GetFlag(FLAGS_batch_size), distributed.world_size);
+    if (!per_rank.ok()) return per_rank.status();
+  }
+  const bool is_main = distributed.rank == 0;
+  std::ostream discarded(nullptr);
+  std::ostream& log = is_main ? std::cerr : discarded;
+  log << runtime::RuntimeBanner() << "\n";
   absl::StatusOr<vision::MaskOptions> masks = MaskOptionsFromFlags();
   if (!masks.ok()) return masks.status();
   if (!absl::GetFlag(FLAGS_input).empty()) return InpaintInput(task, *masks);
+  absl::StatusOr<std::unique_ptr<training::DistributedGroup>> group =
+      training::DistributedGroup::Join(distributed);
+  if (!group.ok()) return group.status();
 
   const auto start = std::chrono::steady_clock::now();
   const std::string data_dir = runtime::ResolveUserPath(absl::GetFlag(FLAGS_data_dir));
@@ -215,17 +247,18 @@ absl::Status Run(const InpaintingTask& task) {
   const int64_t height = data->train.size(2), width = data->train.size(3);
   absl::Status fits = CheckMaskFits(*masks, height, width);
   if (!fits.ok()) return fits;
-  std::cerr << absl::StrFormat("data: %d training and %d test images (%dx%d) from %s\n",
+  log << absl::StrFormat("data: %d training and %d test images (%dx%d) from %s\n",
                                data->train.size(0), data->test.size(0), width, height, data_dir);
 
   const std::string out_dir = runtime::ResolveUserPath(absl::GetFlag(FLAGS_out_dir));
   if (out_dir.empty()) return absl::InvalidArgumentError("--out_dir must not be empty");
-  absl::Status created = training::CreateDirectories(out_dir);
-  if (!created.ok()) return created;
+  if (is_main) {
+    absl::Status created = training::CreateDirectories(out_dir);
+    if (!created.ok()) return created;
+  }
 
   std::shared_ptr<InpaintingModel> model;
   nlohmann::json config;
-  const std::string checkpoint = runtime::ResolveUserPath(absl::GetFlag(FLAGS_checkpoint));
   if (!checkpoint.empty()) {
     absl::StatusOr<LoadedModel> loaded = LoadInpaintingModel(checkpoint, task.build_model);
     if (!loaded.ok()) return loaded.status();
@@ -239,8 +272,9 @@ absl::Status Run(const InpaintingTask& task) {
     config = loaded->config;
   } else {
     absl::StatusOr<std::shared_ptr<InpaintingModel>> trained =
-        Train(task, *data, *masks, out_dir, config);
+        Train(task, *data, *masks, out_dir, group->get(), config);
     if (!trained.ok()) return trained.status();
+    if (!is_main) return absl::OkStatus();
     model = *trained;
     const std::string model_path = out_dir + "/model.sfckpt";
     absl::Status saved = SaveInpaintingModel(model_path, *model, config);

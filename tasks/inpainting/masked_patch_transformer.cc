@@ -1,15 +1,30 @@
 #include "tasks/inpainting/masked_patch_transformer.h"
 
+#include <iterator>
 #include <string>
 
 #include <ATen/ATen.h>
 #include <torch/nn/init.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/utils.h>
 
 #include "absl/strings/str_cat.h"
+#include "layers/activation.h"
+#include "layers/conv_block.h"
 #include "layers/transformer_layer_options.h"
 #include "vision/masks.h"
 
 namespace sf::tasks::inpainting {
+namespace {
+
+// Weight of the coarse image's loss beside the refined one's (which has weight 1).
+constexpr double kCoarseLossWeight = 0.5;
+
+// Dilations of the refinement blocks, repeated: 1, 2, 4 together see 15 x 15 pixels, about
+// one patch of context on every side of a 4 x 4 patch.
+constexpr int64_t kRefineDilations[] = {1, 2, 4};
+
+}  // namespace
 
 nlohmann::json MaskedPatchTransformerConfig(const MaskedPatchTransformerOptions& options) {
   return {{"model", "masked_patch_transformer"},
@@ -19,7 +34,9 @@ nlohmann::json MaskedPatchTransformerConfig(const MaskedPatchTransformerOptions&
           {"heads", options.heads},
           {"d_ff", options.d_ff},
           {"layers", options.layers},
-          {"backend", attention::AttentionBackendName(options.backend)}};
+          {"backend", attention::AttentionBackendName(options.backend)},
+          {"refine_blocks", options.refine_blocks},
+          {"refine_channels", options.refine_channels}};
 }
 
 absl::StatusOr<MaskedPatchTransformerOptions> MaskedPatchTransformerOptionsFromConfig(
@@ -38,6 +55,8 @@ absl::StatusOr<MaskedPatchTransformerOptions> MaskedPatchTransformerOptionsFromC
     options.d_ff = config.at("d_ff").get<int64_t>();
     options.layers = config.at("layers").get<int64_t>();
     options.backend = attention::ParseAttentionBackend(config.at("backend").get<std::string>());
+    options.refine_blocks = config.value("refine_blocks", int64_t{0});
+    options.refine_channels = config.value("refine_channels", int64_t{0});
   } catch (const nlohmann::json::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat(
         "bad masked_patch_transformer configuration ", config.dump(), ": ", e.what()));
@@ -56,6 +75,12 @@ absl::StatusOr<MaskedPatchTransformerOptions> MaskedPatchTransformerOptionsFromC
         "masked_patch_transformer needs heads dividing d_model and positive sizes, got d_model ",
         options.d_model, ", heads ", options.heads, ", d_ff ", options.d_ff, ", layers ",
         options.layers));
+  }
+  if (options.refine_blocks < 0 || (options.refine_blocks > 0 && options.refine_channels < 1)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "masked_patch_transformer needs refine_blocks >= 0 and, with a refinement head, "
+        "refine_channels >= 1, got refine_blocks ",
+        options.refine_blocks, ", refine_channels ", options.refine_channels));
   }
   return options;
 }
@@ -87,30 +112,55 @@ MaskedPatchTransformer::MaskedPatchTransformer(const MaskedPatchTransformerOptio
   pixel_decoder_ = register_module(
       "pixel_decoder", layers::PatchUnembedding(layers::PatchUnembeddingOptions(
                            options.d_model, /*out_channels=*/1, options.patch_size)));
+  refine_ = register_module("refine", torch::nn::Sequential());
+  for (int64_t i = 0; i < options.refine_blocks; ++i) {
+    refine_->push_back(layers::ConvBlock(
+        layers::ConvBlockOptions(i == 0 ? 3 : options.refine_channels, options.refine_channels)
+            .dilation(kRefineDilations[i % std::size(kRefineDilations)])
+            .norm(layers::NormKind::kNone)
+            .activation(layers::Activation::kGELU)));
+  }
+  if (options.refine_blocks > 0) {
+    torch::nn::Conv2d out(torch::nn::Conv2dOptions(options.refine_channels, 1, 1));
+    // A zero correction at first: training starts from the Transformer's own image.
+    torch::NoGradGuard no_grad;
+    out->weight.zero_();
+    out->bias.zero_();
+    refine_->push_back(out);
+  }
 }
 
-at::Tensor MaskedPatchTransformer::Reconstruct(const at::Tensor& images, const at::Tensor& masks) {
+MaskedPatchTransformer::Predictions MaskedPatchTransformer::Predict(const at::Tensor& images,
+                                                                   const at::Tensor& masks) {
   TORCH_CHECK(images.size(2) == options_.image_size && images.size(3) == options_.image_size,
               "MaskedPatchTransformer: images must be ", options_.image_size, " x ",
               options_.image_size, ", got ", images.sizes());
-  const at::Tensor tokens =
-      patch_embedding_->forward(at::cat({images * (1 - masks), masks}, 1));  // [B, N, d]
+  const at::Tensor known = images * (1 - masks);
+  const at::Tensor tokens = patch_embedding_->forward(at::cat({known, masks}, 1));  // [B, N, d]
   // 1 where the whole patch is hole: nothing of it is known, so it is a mask token.
   const at::Tensor fully_masked =
       (vision::PixelMaskToPatches(masks, options_.patch_size) > 0.999).to(tokens.dtype())
           .unsqueeze(-1);
   at::Tensor x = tokens * (1 - fully_masked) + mask_token_ * fully_masked;
   x = encoder_->forward(pos_embedding_->forward(x));
-  return pixel_decoder_->forward(x, images.size(2), images.size(3));
+  const at::Tensor coarse = pixel_decoder_->forward(x, images.size(2), images.size(3));
+  if (refine_->is_empty()) return {coarse, coarse};
+  return {coarse, coarse + refine_->forward(at::cat({coarse, known, masks}, 1))};
+}
+
+at::Tensor MaskedPatchTransformer::Reconstruct(const at::Tensor& images, const at::Tensor& masks) {
+  return Predict(images, masks).refined;
 }
 
 at::Tensor MaskedPatchTransformer::Loss(const at::Tensor& images, const at::Tensor& masks) {
-  const at::Tensor prediction = Reconstruct(images, masks);
+  const Predictions predictions = Predict(images, masks);
   const at::Tensor masked_patches =
       (vision::PixelMaskToPatches(masks, options_.patch_size) > 0).to(masks.dtype());
   const at::Tensor weights = vision::PatchMaskToPixels(masked_patches, images.size(2),
                                                        images.size(3), options_.patch_size);
-  return MaskedMse(prediction, images, weights);
+  const at::Tensor loss = MaskedMse(predictions.refined, images, weights);
+  if (refine_->is_empty()) return loss;
+  return loss + kCoarseLossWeight * MaskedMse(predictions.coarse, images, weights);
 }
 
 }  // namespace sf::tasks::inpainting

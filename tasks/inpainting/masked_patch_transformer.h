@@ -3,7 +3,8 @@
 // (pixels with the hole zeroed, and the mask); a patch that is entirely hole becomes a learned
 // mask token; learned positions are added; pre-LN Transformer encoder blocks from //layers on
 // the project's attention mix the tokens; a linear pixel decoder maps every token back to its
-// p x p pixels.
+// p x p pixels, and a small convolutional refinement head corrects that coarse image from
+// (coarse image, image with the hole zeroed, mask).
 //
 // Keeping every token in the sequence (instead of MAE's encoder over visible patches only)
 // makes any mask work, not only masks made of whole patches: partly masked patches keep their
@@ -14,7 +15,14 @@
 //   at::Tensor loss = model->Loss(images, masks);   // MSE over the pixels of masked patches
 //
 // The loss covers every patch that holds a hole pixel (MAE's loss on masked patches); for
-// patch masks those are exactly the hole pixels.
+// patch masks those are exactly the hole pixels. It scores the refined image and, with a
+// smaller weight, the Transformer's coarse image, so that the tokens alone stay a useful
+// reconstruction and the head learns only the correction.
+//
+// Why the head: the linear map from a token to its p x p pixels draws each patch on its own, so
+// edges across patch borders, and pixels just beside the known ones, are only as sharp as the
+// tokens manage; a few 3 x 3 convolutions at full resolution (dilated, to reach into the
+// neighbouring patches) align them with the known pixels around the hole.
 #ifndef SCRATCHFORMER_TASKS_INPAINTING_MASKED_PATCH_TRANSFORMER_H_
 #define SCRATCHFORMER_TASKS_INPAINTING_MASKED_PATCH_TRANSFORMER_H_
 
@@ -22,6 +30,7 @@
 
 #include <ATen/core/Tensor.h>
 #include <nlohmann/json.hpp>
+#include <torch/nn/modules/container/sequential.h>
 
 #include "absl/status/statusor.h"
 #include "attention/multi_head_attention.h"
@@ -40,6 +49,10 @@ struct MaskedPatchTransformerOptions {
   int64_t d_ff = 256;
   int64_t layers = 3;
   attention::AttentionBackend backend = attention::AttentionBackend::kFused;
+  // Convolution blocks of the refinement head and their width; 0 blocks: the coarse image is
+  // the prediction (checkpoints written before the head existed load that way).
+  int64_t refine_blocks = 3;
+  int64_t refine_channels = 24;
 };
 
 // The options as a checkpoint configuration, and back (InvalidArgument naming a bad field).
@@ -64,6 +77,14 @@ class MaskedPatchTransformer : public InpaintingModel {
   attention::LearnedPositionalEmbedding pos_embedding_{nullptr};
   layers::TransformerEncoder encoder_{nullptr};
   layers::PatchUnembedding pixel_decoder_{nullptr};
+  torch::nn::Sequential refine_{nullptr};  // empty without a refinement head
+
+  // The Transformer's image and the refined one (the same tensor without a head).
+  struct Predictions {
+    at::Tensor coarse;
+    at::Tensor refined;
+  };
+  Predictions Predict(const at::Tensor& images, const at::Tensor& masks);
 };
 
 }  // namespace sf::tasks::inpainting

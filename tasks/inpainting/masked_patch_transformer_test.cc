@@ -14,7 +14,14 @@ namespace sf::tasks::inpainting {
 namespace {
 
 MaskedPatchTransformerOptions Tiny() {
-  return {.image_size = 28, .patch_size = 4, .d_model = 32, .heads = 2, .d_ff = 64, .layers = 2};
+  return {.image_size = 28,
+          .patch_size = 4,
+          .d_model = 32,
+          .heads = 2,
+          .d_ff = 64,
+          .layers = 2,
+          .refine_blocks = 2,
+          .refine_channels = 8};
 }
 
 TEST(MaskedPatchTransformerTest, PredictsEveryPixelForPatchAndCentreMasks) {
@@ -94,6 +101,43 @@ TEST(MaskedPatchTransformerTest, ConfigRoundTripsAndRejectsBadSizes) {
   bad["backend"] = "quantum";
   EXPECT_EQ(MaskedPatchTransformerOptionsFromConfig(bad).status().code(),
             absl::StatusCode::kInvalidArgument);
+  bad = MaskedPatchTransformerConfig(options);
+  bad["refine_channels"] = 0;
+  rejected = MaskedPatchTransformerOptionsFromConfig(bad);
+  EXPECT_EQ(rejected.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(rejected.status().message().find("refine_channels 0"), std::string::npos);
+}
+
+TEST(MaskedPatchTransformerTest, ConfigWithoutRefinementHeadLoadsAsNoHead) {
+  nlohmann::json config = MaskedPatchTransformerConfig(Tiny());
+  config.erase("refine_blocks");
+  config.erase("refine_channels");
+  absl::StatusOr<MaskedPatchTransformerOptions> options =
+      MaskedPatchTransformerOptionsFromConfig(config);
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->refine_blocks, 0);
+  MaskedPatchTransformer model(*options);
+  for (const auto& p : model.named_parameters()) {
+    EXPECT_EQ(p.key().find("refine"), std::string::npos) << p.key();
+  }
+}
+
+TEST(MaskedPatchTransformerTest, RefinementHeadStartsAsTheIdentityOnTheCoarseImage) {
+  torch::manual_seed(0);
+  MaskedPatchTransformerOptions without_head = Tiny();
+  without_head.refine_blocks = 0;
+  MaskedPatchTransformer with(Tiny());
+  MaskedPatchTransformer without(without_head);
+  torch::NoGradGuard no_grad;
+  const auto source = with.named_parameters();
+  for (auto& p : without.named_parameters()) p.value().copy_(source[p.key()]);
+  const at::Tensor images = torch::rand({2, 1, 28, 28});
+  std::mt19937_64 gen(4);
+  const at::Tensor masks =
+      vision::SampleMasks({.kind = vision::MaskKind::kPatches}, 2, 28, 28, gen);
+  EXPECT_TRUE(at::allclose(with.Reconstruct(images, masks), without.Reconstruct(images, masks)));
+  // With a head the loss adds the coarse image's own error to the (equal) refined one.
+  EXPECT_GT(with.Loss(images, masks).item<double>(), without.Loss(images, masks).item<double>());
 }
 
 }  // namespace

@@ -22,6 +22,9 @@ ABSL_FLAG(int64_t, d_model, 128, "Token width.");
 ABSL_FLAG(int64_t, heads, 4, "Attention heads.");
 ABSL_FLAG(int64_t, d_ff, 256, "Hidden width of the feed-forward blocks.");
 ABSL_FLAG(int64_t, layers, 3, "Transformer encoder blocks.");
+ABSL_FLAG(int64_t, refine_blocks, 3,
+          "3x3 convolution blocks of the refinement head on the reassembled image (0: none).");
+ABSL_FLAG(int64_t, refine_channels, 24, "Channels of the refinement head.");
 ABSL_FLAG(std::string, attention_backend, "fused",
           "Attention implementation: fused (the project's flash-style kernel), reference or "
           "libtorch.");
@@ -36,9 +39,10 @@ InpaintingTask TransformerTask() {
   task.usage =
       "Inpainting with a masked-autoencoder style Transformer: train and evaluate, or "
       "--checkpoint --input.";
-  // About 1.4 epochs of 60,000 images.
-  task.defaults = {.steps = 1300,
-                   .lr = 1.5e-3,
+  // 0.85 epochs of 60,000 images: 7 minutes with evaluation on two cores (2 updates/s),
+  // 16.7 dB / SSIM 0.553 on the 10,000 test images.
+  task.defaults = {.steps = 800,
+                   .lr = 2e-3,
                    .warmup_steps = 100,
                    .weight_decay = 0.05,
                    .batch_size = 64,
@@ -57,6 +61,8 @@ InpaintingTask TransformerTask() {
     options.heads = absl::GetFlag(FLAGS_heads);
     options.d_ff = absl::GetFlag(FLAGS_d_ff);
     options.layers = absl::GetFlag(FLAGS_layers);
+    options.refine_blocks = absl::GetFlag(FLAGS_refine_blocks);
+    options.refine_channels = absl::GetFlag(FLAGS_refine_channels);
     try {
       options.backend = attention::ParseAttentionBackend(absl::GetFlag(FLAGS_attention_backend));
     } catch (const c10::Error& e) {

@@ -5,20 +5,9 @@
 #include <ATen/ATen.h>
 
 #include "absl/strings/str_cat.h"
+#include "attention/linear.h"
 
 namespace sf::tasks::wiki {
-namespace {
-
-// x [N, K] times weight [M, K] transposed -> [N, M]. A single row (one decoding step) goes
-// through a matrix-vector product: BLAS's GEMM would first copy the whole weight matrix into
-// its packed layout, which costs more than the product itself at N = 1.
-at::Tensor TimesTransposed(const at::Tensor& x, const at::Tensor& weight) {
-  if (x.size(0) == 1) return at::mv(weight, x[0]).unsqueeze(0);
-  return at::matmul(x, weight.t());
-}
-
-}  // namespace
-
 TiedAdaptiveSoftmaxImpl::TiedAdaptiveSoftmaxImpl(const TiedAdaptiveSoftmaxOptions& options_)
     : options(options_) {
   const int64_t d = options.d_model();
@@ -64,14 +53,14 @@ at::Tensor TiedAdaptiveSoftmaxImpl::embed(const at::Tensor& tokens) {
 }
 
 at::Tensor TiedAdaptiveSoftmaxImpl::HeadLogProbs(const at::Tensor& hidden) {
-  const at::Tensor logits = at::cat({TimesTransposed(hidden, tables[0]),
-                                     TimesTransposed(hidden, cluster_weight) + cluster_bias},
+  const at::Tensor logits = at::cat({attention::Linear(hidden, tables[0], {}),
+                                     attention::Linear(hidden, cluster_weight, cluster_bias)},
                                     1);
   return at::log_softmax(logits, 1);
 }
 
 at::Tensor TiedAdaptiveSoftmaxImpl::TailLogits(const at::Tensor& hidden, int64_t i) {
-  return TimesTransposed(TimesTransposed(hidden, projections[i].t()), tables[i]);
+  return attention::Linear(attention::Linear(hidden, projections[i].t(), {}), tables[i], {});
 }
 
 at::Tensor TiedAdaptiveSoftmaxImpl::target_log_probs(const at::Tensor& hidden,

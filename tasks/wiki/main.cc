@@ -10,6 +10,10 @@
 // Outputs in --run_dir (default wiki_run): metrics.jsonl and TensorBoard events from the
 // training loop, perplexity.csv/.json/.svg (one row per epoch), samples.txt; checkpoints in
 // --checkpoint_dir (default <run_dir>/checkpoints), best.sfckpt the best validation loss.
+//
+// Data parallel (training/distributed_flags.h): --batch_size stays global; every process draws
+// the same windows from the loop's generator and trains on its strided share of them.
+//   tools/launch/launch.sh --nproc=2 -- bazel-bin/tasks/wiki/wiki --threads=1
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -41,6 +45,8 @@
 #include "tasks/wiki/lm_windows.h"
 #include "tasks/wiki/perplexity_plot.h"
 #include "tokenization/tokenizer_io.h"
+#include "training/distributed.h"
+#include "training/distributed_flags.h"
 #include "training/file_io.h"
 #include "training/optimizer.h"
 #include "training/train_flags.h"
@@ -61,9 +67,11 @@ ABSL_FLAG(std::string, adaptive_cutoffs, "auto",
           "Adaptive softmax cluster boundaries, e.g. 2000,10000; none: full softmax; auto: "
           "2000,10000 for vocabularies over 20,000 tokens, else none.");
 ABSL_FLAG(std::string, attention_backend, "fused", "reference | fused | libtorch");
-ABSL_FLAG(int64_t, batch_size, 64, "Windows per update.");
+ABSL_FLAG(int64_t, batch_size, 64,
+          "Windows per update, over all processes: with --world_size=N each process takes "
+          "batch_size / N of them.");
 ABSL_FLAG(int64_t, eval_batch_size, 32, "Windows per evaluation forward pass.");
-ABSL_FLAG(double, epochs, 1.5,
+ABSL_FLAG(double, epochs, 6,
           "Training length in passes over the training tokens (sets --steps); 0: use --steps.");
 ABSL_FLAG(std::string, checkpoint, "",
           "Generate from this checkpoint instead of training (with --prompt).");
@@ -135,7 +143,10 @@ std::vector<std::vector<tokenization::TokenId>> SamplePrompts(const LmCorpus& co
   return prompts;
 }
 
-int Train(uint64_t seed, int threads) {
+int Train(uint64_t seed, int threads, const training::DistributedOptions& distributed) {
+  const bool is_main = distributed.rank == 0;
+  std::ostream discarded(nullptr);
+  std::ostream& log = is_main ? std::cerr : discarded;
   absl::StatusOr<CorpusKind> kind = ParseCorpusKind(absl::GetFlag(FLAGS_corpus));
   if (!kind.ok()) return Fail(kind.status());
   CorpusOptions corpus_options;
@@ -162,9 +173,22 @@ int Train(uint64_t seed, int threads) {
         "--batch_size=", batch, " --context=", context, " --d_model=", d_model,
         " --heads=", heads)));
   }
-  absl::StatusOr<LmCorpus> corpus = LoadCorpus(corpus_options);
+  if (absl::StatusOr<int64_t> per_rank = training::PerRankBatchSize(batch, distributed.world_size);
+      !per_rank.ok()) {
+    return Fail(per_rank.status());
+  }
+  absl::StatusOr<std::unique_ptr<training::DistributedGroup>> group =
+      training::DistributedGroup::Join(distributed);
+  if (!group.ok()) return Fail(group.status());
+  // Rank 0 loads the corpus first, so that only one process downloads it.
+  absl::StatusOr<LmCorpus> corpus =
+      is_main ? LoadCorpus(corpus_options) : absl::StatusOr<LmCorpus>(absl::UnknownError(""));
+  if (*group != nullptr) {
+    if (absl::Status s = (*group)->Barrier(); !s.ok()) return Fail(s);
+  }
+  if (!is_main) corpus = LoadCorpus(corpus_options);
   if (!corpus.ok()) return Fail(corpus.status());
-  std::cerr << absl::StrFormat("%s: vocabulary %d, train %d tokens, valid %d%s\n",
+  log << absl::StrFormat("%s: vocabulary %d, train %d tokens, valid %d%s\n",
                                corpus->description, corpus->tokenizer->vocab_size(),
                                corpus->train.size(0), corpus->valid.size(0),
                                corpus->test.defined()
@@ -247,8 +271,9 @@ int Train(uint64_t seed, int threads) {
   absl::StatusOr<std::string> tokenizer_json = tokenization::TokenizerToJson(*corpus->tokenizer);
   if (!tokenizer_json.ok()) return Fail(tokenizer_json.status());
   loop->tokenizer = *tokenizer_json;
+  loop->distributed = group->get();
 
-  std::cerr << absl::StrFormat(
+  log << absl::StrFormat(
       "model: d_model %d, %d heads, %d layers, d_ff %d, context %d, dropout %.2f, %s attention, "
       "%s, %d parameters\ntraining: batch %d x %d tokens, %d steps (%d per epoch, %.2f epochs), "
       "peak lr %g, warm-up %d, %s decay; checkpoints in %s\n",
@@ -267,8 +292,12 @@ int Train(uint64_t seed, int threads) {
   training::TrainCallbacks callbacks;
   callbacks.train_step = [&](training::TrainContext& ctx) {
     LmBatch b = SampleWindows(corpus->train, batch, context, ctx.rng);
+    if (ctx.world_size > 1) {
+      b.inputs = b.inputs.slice(0, ctx.rank, batch, ctx.world_size);
+      b.targets = b.targets.slice(0, ctx.rank, batch, ctx.world_size);
+    }
     at::Tensor loss = NextTokenLoss(model, model->forward(b.inputs).hidden, b.targets);
-    return training::StepOutput{loss, batch, tokens_per_step};
+    return training::StepOutput{loss, b.inputs.size(0), b.inputs.size(0) * context};
   };
   const int64_t eval_batch = absl::GetFlag(FLAGS_eval_batch_size);
   callbacks.evaluate = [&](training::EvalContext& ctx) {
@@ -297,6 +326,7 @@ int Train(uint64_t seed, int threads) {
   absl::StatusOr<training::TrainResult> result =
       training::RunTrainLoop(*model, *optimizer, &schedule, *loop, callbacks);
   if (!result.ok()) return Fail(result.status());
+  if (!is_main) return 0;
   std::cerr << absl::StrFormat(
       "trained %d steps in %.1f min (%.0f tokens/s); best valid perplexity %.2f at step %d; "
       "best checkpoint %s/best.sfckpt\n",
@@ -338,9 +368,13 @@ int main(int argc, char** argv) {
   const sf::runtime::RuntimeOptions runtime = sf::runtime::RuntimeOptionsFromFlags();
   absl::Status configured = sf::runtime::ConfigureRuntime(runtime);
   if (!configured.ok()) return sf::tasks::wiki::Fail(configured);
-  std::cerr << sf::runtime::RuntimeBanner() << "\n";
   if (!absl::GetFlag(FLAGS_checkpoint).empty()) {
+    std::cerr << sf::runtime::RuntimeBanner() << "\n";
     return sf::tasks::wiki::GenerateFromCheckpoint(runtime.seed);
   }
-  return sf::tasks::wiki::Train(runtime.seed, runtime.threads);
+  absl::StatusOr<sf::training::DistributedOptions> distributed =
+      sf::training::DistributedOptionsFromFlags();
+  if (!distributed.ok()) return sf::tasks::wiki::Fail(distributed.status());
+  if (distributed->rank == 0) std::cerr << sf::runtime::RuntimeBanner() << "\n";
+  return sf::tasks::wiki::Train(runtime.seed, runtime.threads, *distributed);
 }
