@@ -341,8 +341,8 @@ std::vector<int64_t> ShardIndices(absl::Span<const int64_t> global, int rank, in
 absl::StatusOr<int64_t> PerRankBatchSize(int64_t global_batch, int world_size) {
   if (world_size < 1 || global_batch < world_size || global_batch % world_size != 0) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "the batch size ", global_batch, " is global (summed over the processes) and must be a "
-        "multiple of the world size ", world_size));
+        "batch_size=", global_batch, ": the batch size is global (summed over the processes) "
+        "and must be a positive multiple of the world size ", world_size));
   }
   return global_batch / world_size;
 }

@@ -229,6 +229,8 @@ TEST(DistributedTest, PerRankBatchNeedsAMultipleOfTheWorldSize) {
   ASSERT_FALSE(bad.ok());
   EXPECT_TRUE(absl::StrContains(bad.status().message(), "33")) << bad.status();
   EXPECT_FALSE(PerRankBatchSize(1, 2).ok());
+  EXPECT_FALSE(PerRankBatchSize(0, 1).ok());
+  EXPECT_TRUE(absl::StrContains(PerRankBatchSize(-3, 1).status().message(), "batch_size=-3"));
 }
 
 TEST(DistributedTest, ValidatesOptions) {
