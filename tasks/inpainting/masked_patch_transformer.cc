@@ -2,6 +2,8 @@
 
 #include <iterator>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <ATen/ATen.h>
 #include <torch/nn/init.h>
@@ -12,6 +14,7 @@
 #include "layers/activation.h"
 #include "layers/conv_block.h"
 #include "layers/transformer_layer_options.h"
+#include "layers/unet.h"
 #include "vision/masks.h"
 
 namespace sf::tasks::inpainting {
@@ -36,7 +39,9 @@ nlohmann::json MaskedPatchTransformerConfig(const MaskedPatchTransformerOptions&
           {"layers", options.layers},
           {"backend", attention::AttentionBackendName(options.backend)},
           {"refine_blocks", options.refine_blocks},
-          {"refine_channels", options.refine_channels}};
+          {"refine_channels", options.refine_channels},
+          {"conv_levels", options.conv_levels},
+          {"conv_channels", options.conv_channels}};
 }
 
 absl::StatusOr<MaskedPatchTransformerOptions> MaskedPatchTransformerOptionsFromConfig(
@@ -57,6 +62,8 @@ absl::StatusOr<MaskedPatchTransformerOptions> MaskedPatchTransformerOptionsFromC
     options.backend = attention::ParseAttentionBackend(config.at("backend").get<std::string>());
     options.refine_blocks = config.value("refine_blocks", int64_t{0});
     options.refine_channels = config.value("refine_channels", int64_t{0});
+    options.conv_levels = config.value("conv_levels", int64_t{0});
+    options.conv_channels = config.value("conv_channels", int64_t{0});
   } catch (const nlohmann::json::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat(
         "bad masked_patch_transformer configuration ", config.dump(), ": ", e.what()));
@@ -81,6 +88,15 @@ absl::StatusOr<MaskedPatchTransformerOptions> MaskedPatchTransformerOptionsFromC
         "masked_patch_transformer needs refine_blocks >= 0 and, with a refinement head, "
         "refine_channels >= 1, got refine_blocks ",
         options.refine_blocks, ", refine_channels ", options.refine_channels));
+  }
+  if (options.conv_levels < 0 || options.conv_levels > 4 ||
+      (options.conv_levels > 0 &&
+       (options.patch_size != (int64_t{1} << options.conv_levels) || options.conv_channels < 1))) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "masked_patch_transformer needs conv_levels in [0, 4] and, with a convolutional stem, "
+        "patch_size == 2^conv_levels and conv_channels >= 1, got conv_levels ",
+        options.conv_levels, ", patch_size ", options.patch_size, ", conv_channels ",
+        options.conv_channels));
   }
   return options;
 }
@@ -128,6 +144,29 @@ MaskedPatchTransformer::MaskedPatchTransformer(const MaskedPatchTransformerOptio
     out->bias.zero_();
     refine_->push_back(out);
   }
+  conv_down_ = register_module("conv_down", torch::nn::ModuleList());
+  conv_up_ = register_module("conv_up", torch::nn::ModuleList());
+  if (options.conv_levels > 0) {
+    const auto channels = [&](int64_t level) { return options.conv_channels << level; };
+    for (int64_t level = 0; level < options.conv_levels; ++level) {
+      conv_down_->push_back(layers::UNetDownBlock(
+          layers::UNetBlockOptions(level == 0 ? 2 : channels(level - 1), channels(level))));
+      const bool coarsest = level == options.conv_levels - 1;
+      conv_up_->push_back(layers::UNetUpBlock(
+          layers::UNetBlockOptions(coarsest ? options.d_model : channels(level + 1),
+                                   channels(level)),
+          /*skip_channels=*/channels(level)));
+    }
+    feature_projection_ = register_module(
+        "feature_projection",
+        torch::nn::Linear(channels(options.conv_levels - 1), options.d_model));
+    conv_out_ = register_module(
+        "conv_out", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels(0), 1, 1)));
+    // A zero correction at first, as for the refinement head.
+    torch::NoGradGuard no_grad;
+    conv_out_->weight.zero_();
+    conv_out_->bias.zero_();
+  }
 }
 
 MaskedPatchTransformer::Predictions MaskedPatchTransformer::Predict(const at::Tensor& images,
@@ -136,16 +175,39 @@ MaskedPatchTransformer::Predictions MaskedPatchTransformer::Predict(const at::Te
               "MaskedPatchTransformer: images must be ", options_.image_size, " x ",
               options_.image_size, ", got ", images.sizes());
   const at::Tensor known = images * (1 - masks);
-  const at::Tensor tokens = patch_embedding_->forward(at::cat({known, masks}, 1));  // [B, N, d]
+  const at::Tensor input = at::cat({known, masks}, 1);
+  const at::Tensor tokens = patch_embedding_->forward(input);  // [B, N, d]
   // 1 where the whole patch is hole: nothing of it is known, so it is a mask token.
   const at::Tensor fully_masked =
       (vision::PixelMaskToPatches(masks, options_.patch_size) > 0.999).to(tokens.dtype())
           .unsqueeze(-1);
   at::Tensor x = tokens * (1 - fully_masked) + mask_token_ * fully_masked;
+  std::vector<at::Tensor> skips;
+  if (!conv_down_->is_empty()) {
+    at::Tensor features = input;
+    for (const auto& block : *conv_down_) {
+      layers::UNetDownOutput out = block->as<layers::UNetDownBlock>()->forward(features);
+      skips.push_back(std::move(out.skip));
+      features = std::move(out.down);
+    }
+    // [B, C, side, side] -> [B, N, C], tokens in the patch order of the embedding.
+    x = x + feature_projection_->forward(features.flatten(2).transpose(1, 2));
+  }
   x = encoder_->forward(pos_embedding_->forward(x));
   const at::Tensor coarse = pixel_decoder_->forward(x, images.size(2), images.size(3));
-  if (refine_->is_empty()) return {coarse, coarse};
-  return {coarse, coarse + refine_->forward(at::cat({coarse, known, masks}, 1))};
+  at::Tensor refined = coarse;
+  if (!conv_up_->is_empty()) {
+    const int64_t side = options_.image_size / options_.patch_size;
+    at::Tensor features = x.transpose(1, 2).reshape({x.size(0), options_.d_model, side, side});
+    for (int64_t level = static_cast<int64_t>(conv_up_->size()) - 1; level >= 0; --level) {
+      features = conv_up_[level]->as<layers::UNetUpBlock>()->forward(features, skips[level]);
+    }
+    refined = refined + conv_out_->forward(features);
+  }
+  if (!refine_->is_empty()) {
+    refined = refined + refine_->forward(at::cat({refined, known, masks}, 1));
+  }
+  return {coarse, refined};
 }
 
 at::Tensor MaskedPatchTransformer::Reconstruct(const at::Tensor& images, const at::Tensor& masks) {
@@ -159,7 +221,7 @@ at::Tensor MaskedPatchTransformer::Loss(const at::Tensor& images, const at::Tens
   const at::Tensor weights = vision::PatchMaskToPixels(masked_patches, images.size(2),
                                                        images.size(3), options_.patch_size);
   const at::Tensor loss = MaskedMse(predictions.refined, images, weights);
-  if (refine_->is_empty()) return loss;
+  if (refine_->is_empty() && conv_up_->is_empty()) return loss;
   return loss + kCoarseLossWeight * MaskedMse(predictions.coarse, images, weights);
 }
 

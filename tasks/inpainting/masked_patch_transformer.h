@@ -3,8 +3,9 @@
 // (pixels with the hole zeroed, and the mask); a patch that is entirely hole becomes a learned
 // mask token; learned positions are added; pre-LN Transformer encoder blocks from //layers on
 // the project's attention mix the tokens; a linear pixel decoder maps every token back to its
-// p x p pixels, and a small convolutional refinement head corrects that coarse image from
-// (coarse image, image with the hole zeroed, mask).
+// p x p pixels; convolutions correct that coarse image: by default a U-Net stem and decoder
+// around the encoder (conv_levels, below), or a small refinement head on (coarse image, image
+// with the hole zeroed, mask) (refine_blocks).
 //
 // Keeping every token in the sequence (instead of MAE's encoder over visible patches only)
 // makes any mask work, not only masks made of whole patches: partly masked patches keep their
@@ -23,6 +24,16 @@
 // edges across patch borders, and pixels just beside the known ones, are only as sharp as the
 // tokens manage; a few 3 x 3 convolutions at full resolution (dilated, to reach into the
 // neighbouring patches) align them with the known pixels around the hole.
+//
+// Convolutional stem and decoder (conv_levels > 0, TransUNet style, Chen et al. 2021): with
+// p = 2^conv_levels, U-Net down blocks take the two input channels from full resolution to the
+// token grid (one p x p patch per cell); their features, projected to d_model, are added to the
+// patch tokens before the encoder, so every token also sees the pixels around its patch. After
+// the encoder the token grid goes back up through U-Net up blocks with skips from the stem, and
+// a zero-initialised 1 x 1 convolution adds their correction to the coarse image. The tokens
+// stay the only path between distant patches; the convolutions handle what is local, which a
+// linear per-patch decoder does badly and which 3 x 3 filters learn in a few hundred steps.
+
 #ifndef SCRATCHFORMER_TASKS_INPAINTING_MASKED_PATCH_TRANSFORMER_H_
 #define SCRATCHFORMER_TASKS_INPAINTING_MASKED_PATCH_TRANSFORMER_H_
 
@@ -30,7 +41,10 @@
 
 #include <ATen/core/Tensor.h>
 #include <nlohmann/json.hpp>
+#include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/linear.h>
 
 #include "absl/status/statusor.h"
 #include "attention/multi_head_attention.h"
@@ -51,8 +65,13 @@ struct MaskedPatchTransformerOptions {
   attention::AttentionBackend backend = attention::AttentionBackend::kFused;
   // Convolution blocks of the refinement head and their width; 0 blocks: the coarse image is
   // the prediction (checkpoints written before the head existed load that way).
-  int64_t refine_blocks = 3;
+  int64_t refine_blocks = 0;
   int64_t refine_channels = 24;
+  // U-Net levels of the convolutional stem and decoder (0: none; otherwise patch_size must be
+  // 2^conv_levels) and the channels of the first level, doubled per level. Checkpoints written
+  // before the stem existed load with 0.
+  int64_t conv_levels = 2;
+  int64_t conv_channels = 16;
 };
 
 // The options as a checkpoint configuration, and back (InvalidArgument naming a bad field).
@@ -78,6 +97,10 @@ class MaskedPatchTransformer : public InpaintingModel {
   layers::TransformerEncoder encoder_{nullptr};
   layers::PatchUnembedding pixel_decoder_{nullptr};
   torch::nn::Sequential refine_{nullptr};  // empty without a refinement head
+  torch::nn::ModuleList conv_down_{nullptr};  // UNetDownBlock per level, finest first
+  torch::nn::ModuleList conv_up_{nullptr};    // UNetUpBlock per level, finest first
+  torch::nn::Linear feature_projection_{nullptr};  // stem features -> d_model
+  torch::nn::Conv2d conv_out_{nullptr};             // decoder features -> pixel correction
 
   // The Transformer's image and the refined one (the same tensor without a head).
   struct Predictions {

@@ -21,7 +21,17 @@ MaskedPatchTransformerOptions Tiny() {
           .d_ff = 64,
           .layers = 2,
           .refine_blocks = 2,
-          .refine_channels = 8};
+          .refine_channels = 8,
+          .conv_levels = 0};
+}
+
+// With the convolutional stem and decoder instead of the refinement head.
+MaskedPatchTransformerOptions TinyWithStem() {
+  MaskedPatchTransformerOptions options = Tiny();
+  options.refine_blocks = 0;
+  options.conv_levels = 2;
+  options.conv_channels = 4;
+  return options;
 }
 
 TEST(MaskedPatchTransformerTest, PredictsEveryPixelForPatchAndCentreMasks) {
@@ -138,6 +148,82 @@ TEST(MaskedPatchTransformerTest, RefinementHeadStartsAsTheIdentityOnTheCoarseIma
   EXPECT_TRUE(at::allclose(with.Reconstruct(images, masks), without.Reconstruct(images, masks)));
   // With a head the loss adds the coarse image's own error to the (equal) refined one.
   EXPECT_GT(with.Loss(images, masks).item<double>(), without.Loss(images, masks).item<double>());
+}
+
+TEST(MaskedPatchTransformerTest, ConvStemPredictsFromTheKnownPixelsOnly) {
+  torch::manual_seed(0);
+  MaskedPatchTransformer model(TinyWithStem());
+  model.eval();
+  torch::NoGradGuard no_grad;
+  const at::Tensor images = torch::rand({2, 1, 28, 28});
+  std::mt19937_64 gen(5);
+  for (const at::Tensor& masks :
+       {vision::SampleMasks({.kind = vision::MaskKind::kPatches}, 2, 28, 28, gen),
+        vision::CenterSquareMask(28, 28, 14).unsqueeze(0).expand({2, 1, 28, 28})}) {
+    const at::Tensor prediction = model.Reconstruct(images, masks);
+    ASSERT_EQ(prediction.sizes(), images.sizes());
+    const at::Tensor scribbled = images * (1 - masks) + torch::rand_like(images) * masks;
+    EXPECT_TRUE(at::allclose(model.Reconstruct(scribbled, masks), prediction, 1e-5, 1e-6));
+  }
+  for (const auto& p : model.named_parameters()) {
+    EXPECT_EQ(p.key().find("refine"), std::string::npos) << p.key();
+  }
+  EXPECT_TRUE(model.named_parameters().contains("conv_out.weight"));
+}
+
+TEST(MaskedPatchTransformerTest, ConvStemGetsGradientsAndAFewStepsLowerTheLoss) {
+  const std::optional<at::Tensor> images = FashionMnistTestImages(32);
+  if (!images) GTEST_SKIP() << FashionMnistSkipReason();
+  torch::manual_seed(0);
+  MaskedPatchTransformer model(TinyWithStem());
+  auto optimizer = training::MakeAdamW(model, {.lr = 2e-3, .weight_decay = 0.0});
+  std::mt19937_64 gen(6);
+  const at::Tensor masks =
+      vision::SampleMasks({.kind = vision::MaskKind::kPatches}, 32, 28, 28, gen);
+  double first = 0.0, last = 0.0;
+  for (int step = 0; step < 60; ++step) {
+    optimizer->zero_grad();
+    const at::Tensor loss = model.Loss(*images, masks);
+    loss.backward();
+    if (step == 1) {
+      // After one update the zero-initialised output layer lets gradients reach the stem.
+      for (const auto& p : model.named_parameters()) {
+        ASSERT_TRUE(p.value().grad().defined()) << p.key();
+        if (p.key().rfind("conv_", 0) == 0 && p.key().find("weight") != std::string::npos) {
+          EXPECT_GT(p.value().grad().abs().max().item<double>(), 0.0) << p.key();
+        }
+      }
+    }
+    optimizer->step();
+    if (step == 0) first = loss.item<double>();
+    last = loss.item<double>();
+  }
+  EXPECT_LT(last, 0.5 * first) << "first " << first << ", last " << last;
+}
+
+TEST(MaskedPatchTransformerTest, ConvStemConfigRoundTripsAndNeedsMatchingPatches) {
+  absl::StatusOr<MaskedPatchTransformerOptions> back =
+      MaskedPatchTransformerOptionsFromConfig(MaskedPatchTransformerConfig(TinyWithStem()));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->conv_levels, 2);
+  EXPECT_EQ(back->conv_channels, 4);
+  nlohmann::json bad = MaskedPatchTransformerConfig(TinyWithStem());
+  bad["conv_levels"] = 3;  // 8 x 8 cells for 4 x 4 patches
+  absl::StatusOr<MaskedPatchTransformerOptions> rejected =
+      MaskedPatchTransformerOptionsFromConfig(bad);
+  EXPECT_EQ(rejected.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(rejected.status().message().find("conv_levels 3"), std::string::npos);
+  bad = MaskedPatchTransformerConfig(TinyWithStem());
+  bad["conv_channels"] = 0;
+  EXPECT_FALSE(MaskedPatchTransformerOptionsFromConfig(bad).ok());
+  // Configurations from before the stem load without one.
+  nlohmann::json old = MaskedPatchTransformerConfig(Tiny());
+  old.erase("conv_levels");
+  old.erase("conv_channels");
+  absl::StatusOr<MaskedPatchTransformerOptions> loaded =
+      MaskedPatchTransformerOptionsFromConfig(old);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->conv_levels, 0);
 }
 
 }  // namespace
