@@ -1,5 +1,7 @@
 #include "tasks/inpainting/masked_patch_transformer.h"
 
+#include <cstdint>
+#include <functional>
 #include <random>
 
 #include <ATen/ATen.h>
@@ -32,6 +34,33 @@ MaskedPatchTransformerOptions TinyWithStem() {
   options.conv_levels = 2;
   options.conv_channels = 4;
   return options;
+}
+
+struct LossCurve {
+  double first = 0.0;
+  double last = 0.0;
+};
+
+// 60 AdamW updates on one batch of real images with fixed patch masks drawn from `mask_seed`;
+// `after_backward(step)`, if given, runs between each backward pass and its update.
+LossCurve TrainOnOneBatch(MaskedPatchTransformer& model, const at::Tensor& images,
+                          uint64_t mask_seed,
+                          const std::function<void(int)>& after_backward = nullptr) {
+  auto optimizer = training::MakeAdamW(model, {.lr = 2e-3, .weight_decay = 0.0});
+  std::mt19937_64 gen(mask_seed);
+  const at::Tensor masks =
+      vision::SampleMasks({.kind = vision::MaskKind::kPatches}, images.size(0), 28, 28, gen);
+  LossCurve curve;
+  for (int step = 0; step < 60; ++step) {
+    optimizer->zero_grad();
+    const at::Tensor loss = model.Loss(images, masks);
+    loss.backward();
+    if (after_backward) after_backward(step);
+    optimizer->step();
+    if (step == 0) curve.first = loss.item<double>();
+    curve.last = loss.item<double>();
+  }
+  return curve;
 }
 
 TEST(MaskedPatchTransformerTest, PredictsEveryPixelForPatchAndCentreMasks) {
@@ -76,19 +105,7 @@ TEST(MaskedPatchTransformerTest, AFewStepsOnRealImagesLowerTheLoss) {
   if (!images) GTEST_SKIP() << FashionMnistSkipReason();
   torch::manual_seed(0);
   MaskedPatchTransformer model(Tiny());
-  auto optimizer = training::MakeAdamW(model, {.lr = 2e-3, .weight_decay = 0.0});
-  std::mt19937_64 gen(3);
-  const at::Tensor masks =
-      vision::SampleMasks({.kind = vision::MaskKind::kPatches}, 32, 28, 28, gen);
-  double first = 0.0, last = 0.0;
-  for (int step = 0; step < 60; ++step) {
-    optimizer->zero_grad();
-    const at::Tensor loss = model.Loss(*images, masks);
-    loss.backward();
-    optimizer->step();
-    if (step == 0) first = loss.item<double>();
-    last = loss.item<double>();
-  }
+  const auto [first, last] = TrainOnOneBatch(model, *images, /*mask_seed=*/3);
   EXPECT_LT(last, 0.5 * first) << "first " << first << ", last " << last;
 }
 
@@ -176,28 +193,16 @@ TEST(MaskedPatchTransformerTest, ConvStemGetsGradientsAndAFewStepsLowerTheLoss) 
   if (!images) GTEST_SKIP() << FashionMnistSkipReason();
   torch::manual_seed(0);
   MaskedPatchTransformer model(TinyWithStem());
-  auto optimizer = training::MakeAdamW(model, {.lr = 2e-3, .weight_decay = 0.0});
-  std::mt19937_64 gen(6);
-  const at::Tensor masks =
-      vision::SampleMasks({.kind = vision::MaskKind::kPatches}, 32, 28, 28, gen);
-  double first = 0.0, last = 0.0;
-  for (int step = 0; step < 60; ++step) {
-    optimizer->zero_grad();
-    const at::Tensor loss = model.Loss(*images, masks);
-    loss.backward();
-    if (step == 1) {
-      // After one update the zero-initialised output layer lets gradients reach the stem.
-      for (const auto& p : model.named_parameters()) {
-        ASSERT_TRUE(p.value().grad().defined()) << p.key();
-        if (p.key().rfind("conv_", 0) == 0 && p.key().find("weight") != std::string::npos) {
-          EXPECT_GT(p.value().grad().abs().max().item<double>(), 0.0) << p.key();
-        }
+  const auto [first, last] = TrainOnOneBatch(model, *images, /*mask_seed=*/6, [&](int step) {
+    if (step != 1) return;
+    // After one update the zero-initialised output layer lets gradients reach the stem.
+    for (const auto& p : model.named_parameters()) {
+      ASSERT_TRUE(p.value().grad().defined()) << p.key();
+      if (p.key().rfind("conv_", 0) == 0 && p.key().find("weight") != std::string::npos) {
+        EXPECT_GT(p.value().grad().abs().max().item<double>(), 0.0) << p.key();
       }
     }
-    optimizer->step();
-    if (step == 0) first = loss.item<double>();
-    last = loss.item<double>();
-  }
+  });
   EXPECT_LT(last, 0.5 * first) << "first " << first << ", last " << last;
 }
 
