@@ -94,6 +94,10 @@ CliResult RunCli(const std::string& binary, const std::vector<std::string>& args
   return result;
 }
 
+CliResult RunShell(const std::string& command, double timeout_seconds) {
+  return RunCli("/bin/sh", {"-c", "exec 2>&1; " + command}, timeout_seconds);
+}
+
 std::string BinaryPath(const std::string& workspace_relative) {
   const char* srcdir = std::getenv("TEST_SRCDIR");
   const char* workspace = std::getenv("TEST_WORKSPACE");

@@ -33,6 +33,10 @@ CliResult RunCli(const std::string& binary, const std::vector<std::string>& args
 
 // The runfiles path of a binary the test depends on (`data = ["//tasks/imdb:imdb"]`), given as
 // its workspace-relative path ("tasks/imdb/imdb").
+// `command` run by /bin/sh -c (for pipes and redirections), its stderr merged into
+// stdout_text in order.
+CliResult RunShell(const std::string& command, double timeout_seconds);
+
 std::string BinaryPath(const std::string& workspace_relative);
 
 // The non-empty lines of `text`.
