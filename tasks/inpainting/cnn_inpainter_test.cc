@@ -1,5 +1,8 @@
 #include "tasks/inpainting/cnn_inpainter.h"
 
+#include <cmath>
+#include <random>
+
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 #include <torch/utils.h>
@@ -8,6 +11,7 @@
 #include "tasks/inpainting/test_images.h"
 #include "training/optimizer.h"
 #include "vision/masks.h"
+#include "vision/metrics.h"
 
 namespace sf::tasks::inpainting {
 namespace {
@@ -77,6 +81,36 @@ TEST(MaskedMseTest, AveragesOverTheWeightedPixelsOnly) {
   const at::Tensor weights = torch::tensor({0.0f, 1.0f, 0.0f, 1.0f}).reshape({1, 1, 2, 2});
   EXPECT_FLOAT_EQ(MaskedMse(prediction, target, weights).item<float>(), (4.0f + 16.0f) / 2.0f);
   EXPECT_FLOAT_EQ(MaskedMse(prediction, target, torch::zeros_like(weights)).item<float>(), 0.0f);
+}
+
+TEST(PsnrLossTest, AveragesPerImageDecibelsOverImagesWithAHole) {
+  const at::Tensor target = torch::zeros({3, 1, 2, 2});
+  const at::Tensor prediction =
+      torch::tensor({1.0f, 2.0f, 3.0f, 4.0f, 0.5f, 0.5f, 0.5f, 0.5f, 9.0f, 9.0f, 9.0f, 9.0f})
+          .reshape({3, 1, 2, 2});
+  // Image 0: errors 4 + 16 over its 4 pixels; image 1: 0.25 on one pixel; image 2: no hole.
+  const at::Tensor weights =
+      torch::tensor({0.0f, 1.0f, 0.0f, 1.0f, 1.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f})
+          .reshape({3, 1, 2, 2});
+  const double eps = 1e-4;
+  const double expected =
+      (10 * std::log10(20.0 / 4 + eps) + 10 * std::log10(0.25 / 4 + eps)) / 2;
+  EXPECT_NEAR(PsnrLoss(prediction, target, weights, eps).item<double>(), expected, 1e-5);
+  EXPECT_FLOAT_EQ(PsnrLoss(prediction, target, torch::zeros_like(weights)).item<float>(), 0.0f);
+  EXPECT_THROW(PsnrLoss(prediction, target, weights, 0.0), c10::Error);
+  EXPECT_THROW(PsnrLoss(prediction, target.flatten(1), weights), c10::Error);
+}
+
+TEST(PsnrLossTest, IsMinusTheMeanPsnrTheEvaluationReports) {
+  torch::manual_seed(0);
+  const at::Tensor images = torch::rand({6, 1, 28, 28});
+  std::mt19937_64 gen(1);
+  const at::Tensor masks =
+      vision::SampleMasks({.kind = vision::MaskKind::kPatches}, 6, 28, 28, gen);
+  const at::Tensor prediction = torch::rand({6, 1, 28, 28});  // in [0, 1]: clamping is a no-op
+  const double metric =
+      vision::Psnr(Composite(prediction, images, masks), images).mean().item<double>();
+  EXPECT_NEAR(-PsnrLoss(prediction, images, masks, 1e-12).item<double>(), metric, 1e-3);
 }
 
 }  // namespace

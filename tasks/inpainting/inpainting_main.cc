@@ -67,6 +67,7 @@ void ApplyDefaults(const TaskDefaults& defaults) {
   absl::SetFlag(&FLAGS_warmup_steps, defaults.warmup_steps);
   absl::SetFlag(&FLAGS_weight_decay, defaults.weight_decay);
   absl::SetFlag(&FLAGS_batch_size, defaults.batch_size);
+  absl::SetFlag(&FLAGS_clip_grad_norm, defaults.clip_grad_norm);
   absl::SetFlag(&FLAGS_mask, defaults.mask);
   absl::SetFlag(&FLAGS_out_dir, defaults.out_dir);
 }

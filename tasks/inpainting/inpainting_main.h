@@ -42,6 +42,7 @@ struct TaskDefaults {
   int64_t warmup_steps = 0;
   double weight_decay = 0.01;
   int64_t batch_size = 64;
+  double clip_grad_norm = 1.0;
   std::string mask = "center";
   std::string out_dir;
 };

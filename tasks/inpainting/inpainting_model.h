@@ -36,6 +36,15 @@ at::Tensor Composite(const at::Tensor& prediction, const at::Tensor& images,
 at::Tensor MaskedMse(const at::Tensor& prediction, const at::Tensor& target,
                      const at::Tensor& weights);
 
+// Minus the mean over images of the whole-image PSNR that evaluation averages, computed from the
+// errors on the pixels where `weights` is 1 (the others are copied from the input when scored):
+// mean_i 10 log10(sum_i / (C H W) + eps), where sum_i is image i's weighted squared error.
+// Averaging per-image logarithms weights each image by the inverse of its error, as the metric
+// does, where a plain MSE is led by the worst images. `eps` caps an image's PSNR at
+// -10 log10(eps). Images with no weighted pixel are left out; zero when none has any.
+at::Tensor PsnrLoss(const at::Tensor& prediction, const at::Tensor& target,
+                    const at::Tensor& weights, double eps = 1e-4);
+
 }  // namespace sf::tasks::inpainting
 
 #endif  // SCRATCHFORMER_TASKS_INPAINTING_INPAINTING_MODEL_H_

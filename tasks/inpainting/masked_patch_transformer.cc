@@ -41,7 +41,9 @@ nlohmann::json MaskedPatchTransformerConfig(const MaskedPatchTransformerOptions&
           {"refine_blocks", options.refine_blocks},
           {"refine_channels", options.refine_channels},
           {"conv_levels", options.conv_levels},
-          {"conv_channels", options.conv_channels}};
+          {"conv_channels", options.conv_channels},
+          {"conv_depth", options.conv_depth},
+          {"loss", options.loss}};
 }
 
 absl::StatusOr<MaskedPatchTransformerOptions> MaskedPatchTransformerOptionsFromConfig(
@@ -64,6 +66,8 @@ absl::StatusOr<MaskedPatchTransformerOptions> MaskedPatchTransformerOptionsFromC
     options.refine_channels = config.value("refine_channels", int64_t{0});
     options.conv_levels = config.value("conv_levels", int64_t{0});
     options.conv_channels = config.value("conv_channels", int64_t{0});
+    options.conv_depth = config.value("conv_depth", int64_t{2});
+    options.loss = config.value("loss", std::string("mse"));
   } catch (const nlohmann::json::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat(
         "bad masked_patch_transformer configuration ", config.dump(), ": ", e.what()));
@@ -91,12 +95,17 @@ absl::StatusOr<MaskedPatchTransformerOptions> MaskedPatchTransformerOptionsFromC
   }
   if (options.conv_levels < 0 || options.conv_levels > 4 ||
       (options.conv_levels > 0 &&
-       (options.patch_size != (int64_t{1} << options.conv_levels) || options.conv_channels < 1))) {
+       (options.patch_size != (int64_t{1} << options.conv_levels) || options.conv_channels < 1 ||
+        options.conv_depth < 1))) {
     return absl::InvalidArgumentError(absl::StrCat(
         "masked_patch_transformer needs conv_levels in [0, 4] and, with a convolutional stem, "
-        "patch_size == 2^conv_levels and conv_channels >= 1, got conv_levels ",
+        "patch_size == 2^conv_levels, conv_channels >= 1 and conv_depth >= 1, got conv_levels ",
         options.conv_levels, ", patch_size ", options.patch_size, ", conv_channels ",
-        options.conv_channels));
+        options.conv_channels, ", conv_depth ", options.conv_depth));
+  }
+  if (options.loss != "mse" && options.loss != "psnr") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "masked_patch_transformer loss must be mse or psnr, got ", options.loss));
   }
   return options;
 }
@@ -150,11 +159,13 @@ MaskedPatchTransformer::MaskedPatchTransformer(const MaskedPatchTransformerOptio
     const auto channels = [&](int64_t level) { return options.conv_channels << level; };
     for (int64_t level = 0; level < options.conv_levels; ++level) {
       conv_down_->push_back(layers::UNetDownBlock(
-          layers::UNetBlockOptions(level == 0 ? 2 : channels(level - 1), channels(level))));
+          layers::UNetBlockOptions(level == 0 ? 2 : channels(level - 1), channels(level))
+              .convs(options.conv_depth)));
       const bool coarsest = level == options.conv_levels - 1;
       conv_up_->push_back(layers::UNetUpBlock(
           layers::UNetBlockOptions(coarsest ? options.d_model : channels(level + 1),
-                                   channels(level)),
+                                   channels(level))
+              .convs(options.conv_depth),
           /*skip_channels=*/channels(level)));
     }
     feature_projection_ = register_module(
@@ -220,9 +231,13 @@ at::Tensor MaskedPatchTransformer::Loss(const at::Tensor& images, const at::Tens
       (vision::PixelMaskToPatches(masks, options_.patch_size) > 0).to(masks.dtype());
   const at::Tensor weights = vision::PatchMaskToPixels(masked_patches, images.size(2),
                                                        images.size(3), options_.patch_size);
-  const at::Tensor loss = MaskedMse(predictions.refined, images, weights);
+  const auto term = [&](const at::Tensor& prediction) {
+    return options_.loss == "psnr" ? PsnrLoss(prediction, images, weights)
+                                   : MaskedMse(prediction, images, weights);
+  };
+  const at::Tensor loss = term(predictions.refined);
   if (refine_->is_empty() && conv_up_->is_empty()) return loss;
-  return loss + kCoarseLossWeight * MaskedMse(predictions.coarse, images, weights);
+  return loss + kCoarseLossWeight * term(predictions.coarse);
 }
 
 }  // namespace sf::tasks::inpainting

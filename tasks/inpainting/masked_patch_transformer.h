@@ -12,13 +12,17 @@
 // known pixels, and a centre square hole is as valid an input as random patches.
 //
 //   auto model = std::make_shared<MaskedPatchTransformer>(
-//       MaskedPatchTransformerOptions{.d_model = 128, .layers = 3});
-//   at::Tensor loss = model->Loss(images, masks);   // MSE over the pixels of masked patches
+//       MaskedPatchTransformerOptions{.d_model = 128, .layers = 2});
+//   at::Tensor loss = model->Loss(images, masks);   // minus the PSNR of the masked patches
 //
 // The loss covers every patch that holds a hole pixel (MAE's loss on masked patches); for
-// patch masks those are exactly the hole pixels. It scores the refined image and, with a
-// smaller weight, the Transformer's coarse image, so that the tokens alone stay a useful
-// reconstruction and the head learns only the correction.
+// patch masks those are exactly the hole pixels. By default it is minus the mean per-image
+// PSNR (PsnrLoss in inpainting_model.h), the metric the tasks report: a plain MSE over the
+// batch is led by the images with the largest errors, while the mean of per-image logarithms
+// gives each image the weight it has in the metric (0.2 dB better than MSE after 600 updates
+// of 64 images). It scores the refined image and, with a smaller weight, the Transformer's
+// coarse image, so that the tokens alone stay a useful reconstruction and the head learns only
+// the correction.
 //
 // Why the head: the linear map from a token to its p x p pixels draws each patch on its own, so
 // edges across patch borders, and pixels just beside the known ones, are only as sharp as the
@@ -38,6 +42,7 @@
 #define SCRATCHFORMER_TASKS_INPAINTING_MASKED_PATCH_TRANSFORMER_H_
 
 #include <cstdint>
+#include <string>
 
 #include <ATen/core/Tensor.h>
 #include <nlohmann/json.hpp>
@@ -61,7 +66,7 @@ struct MaskedPatchTransformerOptions {
   int64_t d_model = 128;
   int64_t heads = 4;
   int64_t d_ff = 256;
-  int64_t layers = 3;
+  int64_t layers = 2;
   attention::AttentionBackend backend = attention::AttentionBackend::kFused;
   // Convolution blocks of the refinement head and their width; 0 blocks: the coarse image is
   // the prediction (checkpoints written before the head existed load that way).
@@ -72,6 +77,10 @@ struct MaskedPatchTransformerOptions {
   // before the stem existed load with 0.
   int64_t conv_levels = 2;
   int64_t conv_channels = 16;
+  int64_t conv_depth = 2;  // 3 x 3 convolutions per U-Net block
+  // Training loss on the masked patches: "mse", or "psnr" (PsnrLoss in inpainting_model.h,
+  // minus the mean per-image PSNR). Checkpoints written before the option existed load "mse".
+  std::string loss = "psnr";
 };
 
 // The options as a checkpoint configuration, and back (InvalidArgument naming a bad field).
