@@ -24,7 +24,8 @@ at::Tensor PsnrLoss(const at::Tensor& prediction, const at::Tensor& target,
               prediction.sizes(), " and ", target.sizes());
   TORCH_CHECK(eps > 0, "PsnrLoss: eps must be positive, got ", eps);
   const at::Tensor expanded = weights.expand_as(prediction);
-  const double pixels = static_cast<double>(prediction[0].numel());
+  const double pixels =
+      static_cast<double>(prediction.size(1) * prediction.size(2) * prediction.size(3));
   const at::Tensor mse = ((prediction - target).square() * expanded).flatten(1).sum(1) / pixels;
   const at::Tensor scored = (expanded.flatten(1).sum(1) > 0).to(prediction.dtype());
   const at::Tensor db = (10.0 / std::log(10.0)) * (mse + eps).log();

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <functional>
 #include <random>
+#include <string>
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
@@ -35,6 +36,19 @@ MaskedPatchTransformerOptions TinyWithStem() {
   options.conv_levels = 2;
   options.conv_channels = 4;
   return options;
+}
+
+// The configuration of `options` with `key` set to `value` is rejected as InvalidArgument with
+// a message containing `expected`.
+void ExpectRejected(const MaskedPatchTransformerOptions& options, const std::string& key,
+                    const nlohmann::json& value, const std::string& expected) {
+  nlohmann::json bad = MaskedPatchTransformerConfig(options);
+  bad[key] = value;
+  const absl::StatusOr<MaskedPatchTransformerOptions> rejected =
+      MaskedPatchTransformerOptionsFromConfig(bad);
+  EXPECT_EQ(rejected.status().code(), absl::StatusCode::kInvalidArgument) << key;
+  EXPECT_NE(rejected.status().message().find(expected), std::string::npos)
+      << rejected.status();
 }
 
 struct LossCurve {
@@ -119,21 +133,12 @@ TEST(MaskedPatchTransformerTest, ConfigRoundTripsAndRejectsBadSizes) {
   EXPECT_EQ(back->d_model, 32);
   EXPECT_EQ(back->layers, 2);
   EXPECT_EQ(back->backend, attention::AttentionBackend::kLibTorch);
+  ExpectRejected(options, "patch_size", 5, "patch_size 5");
   nlohmann::json bad = MaskedPatchTransformerConfig(options);
-  bad["patch_size"] = 5;
-  absl::StatusOr<MaskedPatchTransformerOptions> rejected =
-      MaskedPatchTransformerOptionsFromConfig(bad);
-  EXPECT_EQ(rejected.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(rejected.status().message().find("patch_size 5"), std::string::npos);
-  bad = MaskedPatchTransformerConfig(options);
   bad["backend"] = "quantum";
   EXPECT_EQ(MaskedPatchTransformerOptionsFromConfig(bad).status().code(),
             absl::StatusCode::kInvalidArgument);
-  bad = MaskedPatchTransformerConfig(options);
-  bad["refine_channels"] = 0;
-  rejected = MaskedPatchTransformerOptionsFromConfig(bad);
-  EXPECT_EQ(rejected.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(rejected.status().message().find("refine_channels 0"), std::string::npos);
+  ExpectRejected(options, "refine_channels", 0, "refine_channels 0");
 }
 
 TEST(MaskedPatchTransformerTest, ConfigWithoutRefinementHeadLoadsAsNoHead) {
@@ -238,17 +243,8 @@ TEST(MaskedPatchTransformerTest, LossAndConvDepthRoundTripAndOldConfigsKeepTheir
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   EXPECT_EQ(loaded->loss, "mse");
   EXPECT_EQ(loaded->conv_depth, 2);
-  nlohmann::json bad = MaskedPatchTransformerConfig(options);
-  bad["loss"] = "ssim";
-  absl::StatusOr<MaskedPatchTransformerOptions> rejected =
-      MaskedPatchTransformerOptionsFromConfig(bad);
-  EXPECT_EQ(rejected.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(rejected.status().message().find("ssim"), std::string::npos);
-  bad = MaskedPatchTransformerConfig(options);
-  bad["conv_depth"] = 0;
-  rejected = MaskedPatchTransformerOptionsFromConfig(bad);
-  EXPECT_EQ(rejected.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(rejected.status().message().find("conv_depth 0"), std::string::npos);
+  ExpectRejected(options, "loss", "ssim", "ssim");
+  ExpectRejected(options, "conv_depth", 0, "conv_depth 0");
 }
 
 TEST(MaskedPatchTransformerTest, ConvStemConfigRoundTripsAndNeedsMatchingPatches) {
@@ -257,13 +253,9 @@ TEST(MaskedPatchTransformerTest, ConvStemConfigRoundTripsAndNeedsMatchingPatches
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(back->conv_levels, 2);
   EXPECT_EQ(back->conv_channels, 4);
+  // 8 x 8 cells for 4 x 4 patches.
+  ExpectRejected(TinyWithStem(), "conv_levels", 3, "conv_levels 3");
   nlohmann::json bad = MaskedPatchTransformerConfig(TinyWithStem());
-  bad["conv_levels"] = 3;  // 8 x 8 cells for 4 x 4 patches
-  absl::StatusOr<MaskedPatchTransformerOptions> rejected =
-      MaskedPatchTransformerOptionsFromConfig(bad);
-  EXPECT_EQ(rejected.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(rejected.status().message().find("conv_levels 3"), std::string::npos);
-  bad = MaskedPatchTransformerConfig(TinyWithStem());
   bad["conv_channels"] = 0;
   EXPECT_FALSE(MaskedPatchTransformerOptionsFromConfig(bad).ok());
   // Configurations from before the stem load without one.
