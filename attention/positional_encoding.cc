@@ -54,6 +54,19 @@ at::Tensor SinusoidalTable(int64_t len, int64_t d_model, int64_t offset, double 
   return table;
 }
 
+at::Tensor SinusoidalTable2d(int64_t rows, int64_t cols, int64_t d_model, double base) {
+  TORCH_CHECK(rows >= 0 && cols >= 0, "SinusoidalTable2d: rows and cols must be >= 0, got rows=",
+              rows, ", cols=", cols);
+  CheckPositive("SinusoidalTable2d", "d_model", d_model);
+  TORCH_CHECK(d_model % 2 == 0, "SinusoidalTable2d: d_model must be even, got ", d_model);
+  const int64_t half = d_model / 2;
+  const at::Tensor by_row = SinusoidalTable(rows, half, 0, base).unsqueeze(1).expand(
+      {rows, cols, half});
+  const at::Tensor by_col = SinusoidalTable(cols, half, 0, base).unsqueeze(0).expand(
+      {rows, cols, half});
+  return at::cat({by_row, by_col}, -1).reshape({rows * cols, d_model});
+}
+
 SinusoidalPositionalEncodingImpl::SinusoidalPositionalEncodingImpl(
     const SinusoidalPositionalEncodingOptions& options)
     : options(options) {

@@ -30,6 +30,12 @@ namespace sf::attention {
 at::Tensor SinusoidalTable(int64_t len, int64_t d_model, int64_t offset = 0,
                            double base = 10000.0);
 
+// The two-dimensional table of a rows x cols grid (ViT / MAE patch grids), float64
+// [rows * cols, d_model] in row-major cell order: cell (r, c) is the row r * cols + c, its first
+// d_model / 2 columns are SinusoidalTable(rows, d_model / 2)[r] and the rest
+// SinusoidalTable(cols, d_model / 2)[c]. d_model must be even.
+at::Tensor SinusoidalTable2d(int64_t rows, int64_t cols, int64_t d_model, double base = 10000.0);
+
 struct SinusoidalPositionalEncodingOptions {
   explicit SinusoidalPositionalEncodingOptions(int64_t d_model) : d_model_(d_model) {}
   TORCH_ARG(int64_t, d_model);

@@ -1,9 +1,13 @@
 #include "attention/positional_encoding.h"
 
 #include <cmath>
+#include <functional>
+#include <string>
 #include <vector>
 
 #include <ATen/ops/allclose.h>
+#include <ATen/ops/cdist.h>
+#include <ATen/ops/eye.h>
 #include <ATen/ops/equal.h>
 #include <ATen/ops/full.h>
 #include <ATen/ops/randn.h>
@@ -18,6 +22,16 @@ namespace {
 
 using ::testing::AllOf;
 using ::testing::HasSubstr;
+
+// The message of the c10::Error fn throws; empty when it throws none.
+std::string ErrorOf(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const c10::Error& e) {
+    return e.what_without_backtrace();
+  }
+  return "";
+}
 
 double MaxAbsDiff(const at::Tensor& a, const at::Tensor& b) {
   return a.to(at::kDouble).sub(b.to(at::kDouble)).abs().max().item<double>();
@@ -43,6 +57,31 @@ TEST(SinusoidalTableTest, MatchesTheFormula) {
 TEST(SinusoidalTableTest, PositionZeroAlternatesZeroAndOne) {
   const at::Tensor row = SinusoidalTable(1, 4)[0];
   EXPECT_TRUE(at::equal(row, at::tensor(std::vector<double>{0.0, 1.0, 0.0, 1.0})));
+}
+
+TEST(SinusoidalTable2dTest, RowHalfFollowsTheRowAndColumnHalfTheColumn) {
+  const int64_t rows = 3, cols = 5, d_model = 8;
+  const at::Tensor table = SinusoidalTable2d(rows, cols, d_model);
+  ASSERT_EQ(table.sizes(), (std::vector<int64_t>{rows * cols, d_model}));
+  EXPECT_EQ(table.scalar_type(), at::kDouble);
+  const at::Tensor by_row = SinusoidalTable(rows, d_model / 2);
+  const at::Tensor by_col = SinusoidalTable(cols, d_model / 2);
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = 0; c < cols; ++c) {
+      const at::Tensor cell = table[r * cols + c];
+      EXPECT_EQ(MaxAbsDiff(cell.slice(0, 0, d_model / 2), by_row[r]), 0.0) << r << "," << c;
+      EXPECT_EQ(MaxAbsDiff(cell.slice(0, d_model / 2, d_model), by_col[c]), 0.0) << r << "," << c;
+    }
+  }
+  // Every cell of the grid gets its own code.
+  EXPECT_GT(at::cdist(table, table).add(at::eye(rows * cols, at::kDouble)).min().item<double>(),
+            0.1);
+}
+
+TEST(SinusoidalTable2dTest, BadArgumentsNameTheValues) {
+  EXPECT_THAT(ErrorOf([] { SinusoidalTable2d(2, 2, 7); }), HasSubstr("d_model must be even, got 7"));
+  EXPECT_THAT(ErrorOf([] { SinusoidalTable2d(-1, 2, 8); }), HasSubstr("rows=-1"));
+  EXPECT_THAT(ErrorOf([] { SinusoidalTable2d(2, 2, 0); }), HasSubstr("d_model"));
 }
 
 TEST(SinusoidalPositionalEncodingTest, AddsTableRowsAtOffset) {

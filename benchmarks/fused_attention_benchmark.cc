@@ -4,6 +4,11 @@
 //   bazel build //benchmarks:fused_attention_benchmark
 //   bazel-bin/benchmarks/fused_attention_benchmark              # every case, then a summary
 //   bazel-bin/benchmarks/fused_attention_benchmark --benchmark_filter=layer/
+//   bazel-bin/benchmarks/fused_attention_benchmark --benchmark_repetitions=1   # quicker
+//
+// Each case runs 3 times by default, in random order among the other cases' runs, and the
+// summary uses each case's median time (--benchmark_repetitions, --benchmark_enable_random_
+// interleaving and --benchmark_display_aggregates_only override that).
 //
 // Batch 8, heads 8, d_model 256 and 512. Cases (D = d_model, L = sequence length):
 //   sgemm/2048                   a large float32 matmul: the BLAS ceiling of this machine
@@ -30,6 +35,7 @@
 // process (this binary re-run with --peak_rss_child).
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -68,6 +74,7 @@ constexpr int64_t kBatch = 8;
 constexpr int64_t kHeads = 8;
 constexpr int kThreads = 2;
 constexpr int64_t kSgemmSize = 2048;
+constexpr int kRepetitions = 3;
 constexpr char kRssChildFlag[] = "--peak_rss_child=";
 
 double CoreFlops(int64_t batch, int64_t len, int64_t d_model) {
@@ -237,26 +244,37 @@ void RegisterTrain(const std::string& impl, int64_t d_model, int64_t len) {
   });
 }
 
-// Records each run's real time per iteration (ms) for the summary.
+// Records each run's real time per iteration (ms) for the summary: the median of a case's
+// repetitions, so that on a shared machine one slow run does not decide a ratio.
 class RecordingReporter : public benchmark::ConsoleReporter {
  public:
   void ReportRuns(const std::vector<Run>& runs) override {
     for (const Run& run : runs) {
-      if (run.error_occurred || run.run_type != Run::RT_Iteration) continue;
-      const double seconds = run.real_accumulated_time / static_cast<double>(run.iterations);
-      times_[run.run_name.function_name] = seconds * 1e3;
+      if (run.error_occurred) continue;
+      const double ms = 1e3 * run.real_accumulated_time / static_cast<double>(run.iterations);
+      if (run.run_type == Run::RT_Iteration) {
+        times_[run.run_name.function_name].push_back(ms);
+      } else if (run.aggregate_name == "median") {
+        // --benchmark_display_aggregates_only: the repetitions themselves are not shown.
+        medians_[run.run_name.function_name] = ms;
+      }
     }
     ConsoleReporter::ReportRuns(runs);
   }
-  // Milliseconds per iteration, or nullopt when the case did not run.
+  // Median milliseconds per iteration over the case's runs, or nullopt when it did not run.
   std::optional<double> Ms(const std::string& name) const {
+    if (auto median = medians_.find(name); median != medians_.end()) return median->second;
     auto it = times_.find(name);
-    if (it == times_.end()) return std::nullopt;
-    return it->second;
+    if (it == times_.end() || it->second.empty()) return std::nullopt;
+    std::vector<double> ms = it->second;
+    std::sort(ms.begin(), ms.end());
+    const size_t n = ms.size();
+    return n % 2 == 1 ? ms[n / 2] : 0.5 * (ms[n / 2 - 1] + ms[n / 2]);
   }
 
  private:
-  std::map<std::string, double> times_;
+  std::map<std::string, std::vector<double>> times_;
+  std::map<std::string, double> medians_;
 };
 
 // Largest difference between the fused layer and each other implementation on one input:
@@ -447,8 +465,10 @@ void RegisterAll() {
         RegisterLayer(impl, d, len);
       }
     }
-    for (int64_t len : {512, 2048}) RegisterCore("fused", d, len);
-    RegisterCore("fused_packed", d, 2048);
+    for (int64_t len : {128, 512, 2048}) {
+      RegisterCore("fused", d, len);
+      RegisterCore("fused_packed", d, len);
+    }
     RegisterCore("reference", d, 512);
     RegisterCore("fused_causal", d, 2048);
     RegisterCore("fused", d, 8192);
@@ -478,15 +498,15 @@ void Summarise(const RecordingReporter& reporter) {
       summary.Bound(absl::StrCat("  ceiling vs torch::nn::MHA", suffix),
                     "layer/projections" + suffix, "layer/torch_mha" + suffix);
     }
-    for (int64_t len : {512, 2048}) {
+    for (int64_t len : {128, 512, 2048}) {
+      // The layer runs the core on its packed projection (fused_packed).
       const std::string suffix = absl::StrCat(ds, "/L", len);
       summary.Overhead(absl::StrCat("  layer - projections - core", suffix),
                        "layer/fused" + suffix, "layer/projections" + suffix,
-                       "core/fused" + suffix);
+                       "core/fused_packed" + suffix);
+      summary.Compare(absl::StrCat("  core on packed QKV vs on heads", suffix),
+                      "core/fused_packed" + suffix, "core/fused" + suffix);
     }
-    summary.Compare(absl::StrCat("  core on packed QKV vs on heads", ds, "/L2048"),
-                    absl::StrCat("core/fused_packed", ds, "/L2048"),
-                    absl::StrCat("core/fused", ds, "/L2048"));
     for (int64_t len : {512, 2048}) summary.Gflops(d, len);
     summary.Ratio(absl::StrCat("causal vs full", ds, "/L2048"),
                   absl::StrCat("core/fused_causal", ds, "/L2048"),
@@ -526,7 +546,17 @@ int main(int argc, char** argv) {
   WarnIfLoaded();
   PrintAgreement(256, 128);
   RegisterAll();
-  benchmark::Initialize(&argc, argv);
+  // Every case runs kRepetitions times, the cases' runs interleaved in random order, and the
+  // summary takes each case's median: on a shared machine a slow spell then hits both sides of
+  // a ratio alike instead of whichever case happened to run during it. Flags given on the
+  // command line come after these defaults and override them.
+  std::vector<char*> args(argv, argv + argc);
+  std::string repetitions = absl::StrCat("--benchmark_repetitions=", kRepetitions);
+  std::string interleave = "--benchmark_enable_random_interleaving=true";
+  std::string aggregates = "--benchmark_display_aggregates_only=true";
+  args.insert(args.begin() + 1, {repetitions.data(), interleave.data(), aggregates.data()});
+  int args_count = static_cast<int>(args.size());
+  benchmark::Initialize(&args_count, args.data());
   RecordingReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   Summarise(reporter);

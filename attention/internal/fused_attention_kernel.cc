@@ -389,19 +389,39 @@ void ForwardBlock(const AttentionProblem<T>& problem, const FusedTileOps<T>& ops
                    scratch.alpha.data(), acc, dim_v);
   });
 
+  // Rows divided by their sums; a row that saw no key gets zeros (its accumulator is cleared,
+  // so a non-finite value row cannot leak through 0 * inf).
+  T* inv = scratch.alpha.data();
   for (int64_t c = 0; c < block.count; ++c) {
     if (scratch.skip[c]) continue;
     const int64_t i = block.Row(c);
-    T* out = head.out + i * head.out_stride;
-    const T* a = acc + c * dim_v;
     if (l[c] > T(0)) {
-      const T inv = T(1) / l[c];
-      for (int64_t d = 0; d < dim_v; ++d) out[d] = a[d] * inv;
+      inv[c] = T(1) / l[c];
       head.lse[i] = static_cast<T>((m[c] + std::log2(l[c])) * kLn2);
     } else {
-      std::fill(out, out + dim_v, T(0));
+      inv[c] = T(0);
+      std::fill(acc + c * dim_v, acc + (c + 1) * dim_v, T(0));
       head.lse[i] = -std::numeric_limits<T>::infinity();
     }
+  }
+  if (block.rows != nullptr) {
+    for (int64_t c = 0; c < block.count; ++c) {
+      ops.scale_rows(acc + c * dim_v, dim_v, 1, dim_v, inv + c,
+                     head.out + block.rows[c] * head.out_stride, head.out_stride);
+    }
+    return;
+  }
+  // Runs of consecutive rows, leaving out the global rows their own blocks write.
+  for (int64_t c = 0; c < block.count;) {
+    if (scratch.skip[c]) {
+      ++c;
+      continue;
+    }
+    int64_t end = c + 1;
+    while (end < block.count && !scratch.skip[end]) ++end;
+    ops.scale_rows(acc + c * dim_v, dim_v, end - c, dim_v, inv + c,
+                   head.out + (block.first + c) * head.out_stride, head.out_stride);
+    c = end;
   }
 }
 

@@ -52,6 +52,11 @@ struct FusedTileOps {
   // dp becomes ds = p * (dp - delta[i]) * scale.
   void (*softmax_backward)(T* s, T* dp, int64_t ld, int64_t rows, int64_t cols, const T* lse2,
                            const T* delta, T scale);
+
+  // dst[r * ldd + d] = src[r * lds + d] * factor[r] for r < rows, d < width: a block's
+  // accumulated output rows divided by their softmax sums, written to the output.
+  void (*scale_rows)(const T* src, int64_t lds, int64_t rows, int64_t width, const T* factor,
+                     T* dst, int64_t ldd);
 };
 
 // Plain C++ loops (auto-vectorised by the compiler for the baseline instruction set).

@@ -292,8 +292,27 @@ void SoftmaxBackward(float* s, float* dp, int64_t ld, int64_t rows, int64_t cols
   }
 }
 
-constexpr FusedTileOps<float> kAvx2Ops = {&PackTransposed, &Scores, &Accumulate,
-                                          &OnlineSoftmax, &SoftmaxBackward};
+void ScaleRows(const float* src, int64_t lds, int64_t rows, int64_t width, const float* factor,
+               float* dst, int64_t ldd) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const __m256 f = _mm256_broadcast_ss(factor + r);
+    const float* s = src + r * lds;
+    float* d = dst + r * ldd;
+    int64_t i = 0;
+    for (; i + 16 <= width; i += 16) {
+      _mm256_storeu_ps(d + i, _mm256_mul_ps(_mm256_loadu_ps(s + i), f));
+      _mm256_storeu_ps(d + i + 8, _mm256_mul_ps(_mm256_loadu_ps(s + i + 8), f));
+    }
+    for (; i + 8 <= width; i += 8) _mm256_storeu_ps(d + i, _mm256_mul_ps(_mm256_loadu_ps(s + i), f));
+    if (i < width) {
+      const __m256i tail = LaneMask(width - i);
+      _mm256_maskstore_ps(d + i, tail, _mm256_mul_ps(_mm256_maskload_ps(s + i, tail), f));
+    }
+  }
+}
+
+constexpr FusedTileOps<float> kAvx2Ops = {&PackTransposed, &Scores,          &Accumulate,
+                                          &OnlineSoftmax,  &SoftmaxBackward, &ScaleRows};
 
 #undef SF_INLINE
 

@@ -185,8 +185,18 @@ void SoftmaxBackward(T* s, T* dp, int64_t ld, int64_t rows, int64_t cols, const 
 }
 
 template <typename T>
-constexpr FusedTileOps<T> kPortableOps = {&PackTransposed<T>, &Scores<T>, &Accumulate<T>,
-                                          &OnlineSoftmax<T>, &SoftmaxBackward<T>};
+void ScaleRows(const T* src, int64_t lds, int64_t rows, int64_t width, const T* factor, T* dst,
+               int64_t ldd) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const T f = factor[r];
+    for (int64_t d = 0; d < width; ++d) dst[r * ldd + d] = src[r * lds + d] * f;
+  }
+}
+
+template <typename T>
+constexpr FusedTileOps<T> kPortableOps = {&PackTransposed<T>, &Scores<T>,
+                                          &Accumulate<T>,     &OnlineSoftmax<T>,
+                                          &SoftmaxBackward<T>, &ScaleRows<T>};
 
 }  // namespace
 

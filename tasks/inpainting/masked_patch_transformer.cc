@@ -122,6 +122,14 @@ MaskedPatchTransformer::MaskedPatchTransformer(const MaskedPatchTransformerOptio
       "pos_embedding", attention::LearnedPositionalEmbedding(
                            attention::LearnedPositionalEmbeddingOptions(side * side,
                                                                         options.d_model)));
+  if (options.d_model % 2 == 0) {
+    // Learned, but starting from the 2D sine-cosine code of the patch grid (MAE's fixed
+    // positions): the tokens know where they are from the first step instead of learning it.
+    // 0.1 dB better than a small random start after 2,400 updates of 16 images; after the
+    // task's 13,500 the two end level (19.24 against 19.23 dB).
+    torch::NoGradGuard no_grad;
+    pos_embedding_->weight.copy_(attention::SinusoidalTable2d(side, side, options.d_model));
+  }
   // No dropout: a few epochs on 60,000 images do not over-fit, and the fused attention
   // kernel trains only without attention dropout.
   encoder_ = register_module(

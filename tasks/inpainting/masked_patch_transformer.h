@@ -1,11 +1,12 @@
 // A masked-autoencoder style inpainter (He et al. 2022, with the encoder over all tokens as in
 // SimMIM, Xie et al. 2022): the image is cut into p x p patches, each embedded from two channels
 // (pixels with the hole zeroed, and the mask); a patch that is entirely hole becomes a learned
-// mask token; learned positions are added; pre-LN Transformer encoder blocks from //layers on
-// the project's attention mix the tokens; a linear pixel decoder maps every token back to its
-// p x p pixels; convolutions correct that coarse image: by default a U-Net stem and decoder
-// around the encoder (conv_levels, below), or a small refinement head on (coarse image, image
-// with the hole zeroed, mask) (refine_blocks).
+// mask token; learned positions, initialised to the 2D sine-cosine code of the patch grid, are
+// added; pre-LN Transformer encoder blocks from //layers on the project's attention mix the
+// tokens; a linear pixel decoder maps every token back to its p x p pixels; convolutions
+// correct that coarse image: by default a U-Net stem and decoder around the encoder
+// (conv_levels, below), or a small refinement head on (coarse image, image with the hole
+// zeroed, mask) (refine_blocks).
 //
 // Keeping every token in the sequence (instead of MAE's encoder over visible patches only)
 // makes any mask work, not only masks made of whole patches: partly masked patches keep their
