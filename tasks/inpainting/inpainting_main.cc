@@ -65,6 +65,7 @@ void ApplyDefaults(const TaskDefaults& defaults) {
   absl::SetFlag(&FLAGS_steps, defaults.steps);
   absl::SetFlag(&FLAGS_lr, defaults.lr);
   absl::SetFlag(&FLAGS_warmup_steps, defaults.warmup_steps);
+  absl::SetFlag(&FLAGS_min_lr_ratio, defaults.min_lr_ratio);
   absl::SetFlag(&FLAGS_weight_decay, defaults.weight_decay);
   absl::SetFlag(&FLAGS_batch_size, defaults.batch_size);
   absl::SetFlag(&FLAGS_clip_grad_norm, defaults.clip_grad_norm);

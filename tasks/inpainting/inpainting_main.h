@@ -40,6 +40,7 @@ struct TaskDefaults {
   int64_t steps = 1000;
   double lr = 1e-3;
   int64_t warmup_steps = 0;
+  double min_lr_ratio = 0.1;  // final learning rate of the cosine decay, as a fraction of lr
   double weight_decay = 0.01;
   int64_t batch_size = 64;
   double clip_grad_norm = 1.0;
