@@ -70,7 +70,8 @@ TEST(SinusoidalTable2dTest, RowHalfFollowsTheRowAndColumnHalfTheColumn) {
     for (int64_t c = 0; c < cols; ++c) {
       const at::Tensor cell = table[r * cols + c];
       EXPECT_EQ(MaxAbsDiff(cell.slice(0, 0, d_model / 2), by_row[r]), 0.0) << r << "," << c;
-      EXPECT_EQ(MaxAbsDiff(cell.slice(0, d_model / 2, d_model), by_col[c]), 0.0) << r << "," << c;
+      EXPECT_EQ(MaxAbsDiff(cell.slice(0, d_model / 2, d_model), by_col[c]), 0.0)
+          << r << "," << c;
     }
   }
   // Every cell of the grid gets its own code.
@@ -79,7 +80,8 @@ TEST(SinusoidalTable2dTest, RowHalfFollowsTheRowAndColumnHalfTheColumn) {
 }
 
 TEST(SinusoidalTable2dTest, BadArgumentsNameTheValues) {
-  EXPECT_THAT(ErrorOf([] { SinusoidalTable2d(2, 2, 7); }), HasSubstr("d_model must be even, got 7"));
+  EXPECT_THAT(ErrorOf([] { SinusoidalTable2d(2, 2, 7); }),
+              HasSubstr("d_model must be even, got 7"));
   EXPECT_THAT(ErrorOf([] { SinusoidalTable2d(-1, 2, 8); }), HasSubstr("rows=-1"));
   EXPECT_THAT(ErrorOf([] { SinusoidalTable2d(2, 2, 0); }), HasSubstr("d_model"));
 }

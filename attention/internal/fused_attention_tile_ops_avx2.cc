@@ -303,7 +303,9 @@ void ScaleRows(const float* src, int64_t lds, int64_t rows, int64_t width, const
       _mm256_storeu_ps(d + i, _mm256_mul_ps(_mm256_loadu_ps(s + i), f));
       _mm256_storeu_ps(d + i + 8, _mm256_mul_ps(_mm256_loadu_ps(s + i + 8), f));
     }
-    for (; i + 8 <= width; i += 8) _mm256_storeu_ps(d + i, _mm256_mul_ps(_mm256_loadu_ps(s + i), f));
+    for (; i + 8 <= width; i += 8) {
+      _mm256_storeu_ps(d + i, _mm256_mul_ps(_mm256_loadu_ps(s + i), f));
+    }
     if (i < width) {
       const __m256i tail = LaneMask(width - i);
       _mm256_maskstore_ps(d + i, tail, _mm256_mul_ps(_mm256_maskload_ps(s + i, tail), f));
