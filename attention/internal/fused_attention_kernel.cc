@@ -298,6 +298,17 @@ const T* AdjacentBlockRows(const T* base, int64_t stride, const QueryBlock& bloc
   return buffer;
 }
 
+constexpr int64_t kPrefetchRows = 8;
+
+// Asks for the cache lines of one row of `dim` elements.
+template <typename T>
+void PrefetchRow(const T* row, int64_t dim) {
+  const char* p = reinterpret_cast<const char*>(row);
+  for (int64_t b = 0; b < dim * static_cast<int64_t>(sizeof(T)); b += 64) {
+    __builtin_prefetch(p + b, /*rw=*/0, /*locality=*/3);
+  }
+}
+
 // Makes the key and value rows [begin, begin + count) of `head` adjacent in scratch.keys,
 // whole chunks at a time, unless already done (see AdjacentKeys).
 template <typename T>
@@ -315,7 +326,19 @@ void MakeKeysAdjacent(const HeadProblem<T>& head, int64_t begin, int64_t count, 
   }
   for (int64_t chunk = begin / kBlockK; chunk * kBlockK < begin + count; ++chunk) {
     if (keys.ready[chunk]) continue;
-    for (int64_t j = chunk * kBlockK; j < std::min(head.len_k, (chunk + 1) * kBlockK); ++j) {
+    const int64_t start = chunk * kBlockK;
+    const int64_t end = std::min(head.len_k, start + kBlockK);
+    // Strided rows defeat the hardware prefetcher (each row is on another page): ask for the
+    // rows kPrefetchRows ahead so that their misses overlap the copy of this one.
+    for (int64_t j = start; j < std::min(end, start + kPrefetchRows); ++j) {
+      if (copy_k) PrefetchRow(head.k + j * head.k_stride, dim_qk);
+      if (copy_v) PrefetchRow(head.v + j * head.v_stride, dim_v);
+    }
+    for (int64_t j = start; j < end; ++j) {
+      if (j + kPrefetchRows < end) {
+        if (copy_k) PrefetchRow(head.k + (j + kPrefetchRows) * head.k_stride, dim_qk);
+        if (copy_v) PrefetchRow(head.v + (j + kPrefetchRows) * head.v_stride, dim_v);
+      }
       if (copy_k) std::copy_n(head.k + j * head.k_stride, dim_qk, keys.k.data() + j * dim_qk);
       if (copy_v) std::copy_n(head.v + j * head.v_stride, dim_v, keys.v.data() + j * dim_v);
     }
@@ -360,6 +383,17 @@ void ForwardBlock(const AttentionProblem<T>& problem, const FusedTileOps<T>& ops
   const int64_t dim_qk = problem.dim_qk;
   const int64_t dim_v = problem.dim_v;
   const QueryBlock block = MakeBlock(head, problem.mask, plan, index, scratch);
+  if (block.rows == nullptr && head.q_stride != dim_qk) {
+    // Strided rows (a packed projection): the rows this block writes, and the query rows of
+    // the next block, which the same worker most likely takes next, arrive during the work.
+    for (int64_t c = 0; c < block.count; ++c) {
+      PrefetchRow(head.out + (block.first + c) * head.out_stride, dim_v);
+    }
+    const int64_t next_end = std::min(head.len_q, block.first + block.count + kBlockQ);
+    for (int64_t i = block.first + block.count; i < next_end; ++i) {
+      PrefetchRow(head.q + i * head.q_stride, dim_qk);
+    }
+  }
   int64_t q_stride;
   const T* q_rows =
       BlockRows(head.q, head.q_stride, block, dim_qk, scratch.q_rows.data(), &q_stride);
