@@ -1,9 +1,7 @@
 #include "tokenization/tokenizer_io.h"
 
-#include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -14,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "training/file_io.h"
 
 namespace sf::tokenization {
 namespace {
@@ -294,28 +293,7 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> TokenizerFromJson(absl::string_view j
 absl::Status SaveTokenizer(const Tokenizer& tokenizer, const std::string& path) {
   absl::StatusOr<std::string> text = TokenizerToJson(tokenizer);
   if (!text.ok()) return Prefixed(path, text.status());
-  const std::string tmp = absl::StrCat(path, ".tmp", getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) {
-      const int err = errno;
-      return absl::PermissionDeniedError(
-          absl::StrCat(path, ": cannot create ", tmp, " (", std::strerror(err), ")"));
-    }
-    out << *text << "\n";
-    out.close();
-    if (!out) {
-      std::remove(tmp.c_str());
-      return absl::DataLossError(absl::StrCat(path, ": writing ", tmp, " failed"));
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    std::remove(tmp.c_str());
-    return absl::PermissionDeniedError(
-        absl::StrCat(path, ": cannot rename ", tmp, " into place (", std::strerror(err), ")"));
-  }
-  return absl::OkStatus();
+  return training::WriteFileAtomically(path, *text + "\n");
 }
 
 absl::StatusOr<std::unique_ptr<Tokenizer>> LoadTokenizer(const std::string& path) {

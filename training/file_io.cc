@@ -58,13 +58,52 @@ absl::Status SyncDirectory(const std::string& dir) {
   return absl::OkStatus();
 }
 
+// The file a chain of symbolic links starting at `path` ends at (which may not exist yet), so
+// that replacing it keeps the links; `path` itself when it is not a link.
+absl::StatusOr<std::string> FinalLinkTarget(const std::string& path) {
+  std::string current = path;
+  for (int hops = 0; hops < 40; ++hops) {
+    struct stat st;
+    if (::lstat(current.c_str(), &st) != 0) {
+      if (errno == ENOENT) return current;
+      return ErrnoStatus(errno, absl::StrCat("cannot stat ", current, " to write ", path));
+    }
+    if (!S_ISLNK(st.st_mode)) return current;
+    std::error_code error;
+    const fs::path link = fs::read_symlink(current, error);
+    if (error) {
+      return ErrnoStatus(error.value(), absl::StrCat("cannot read the link ", current));
+    }
+    current = link.is_absolute() ? link.string() : (fs::path(current).parent_path() / link).string();
+  }
+  return ErrnoStatus(ELOOP, absl::StrCat("cannot resolve ", path));
+}
+
+// Permissions a plain open(O_CREAT, 0666) would give: 0666 minus the umask (mkstemp creates
+// 0600, and a checkpoint or export should be readable like any other output).
+mode_t NewFileMode() {
+  static const mode_t mode = [] {
+    const mode_t mask = ::umask(0);
+    ::umask(mask);
+    return static_cast<mode_t>(0666 & ~mask);
+  }();
+  return mode;
+}
+
 }  // namespace
 
-AtomicFileWriter::AtomicFileWriter(std::string path, std::string temp_path, int fd)
-    : path_(std::move(path)), temp_path_(std::move(temp_path)), fd_(fd) {}
+AtomicFileWriter::AtomicFileWriter(std::string path, std::string destination,
+                                   std::string temp_path, int fd)
+    : path_(std::move(path)),
+      destination_(std::move(destination)),
+      temp_path_(std::move(temp_path)),
+      fd_(fd) {}
 
 AtomicFileWriter::AtomicFileWriter(AtomicFileWriter&& other) noexcept
-    : path_(std::move(other.path_)), temp_path_(std::move(other.temp_path_)), fd_(other.fd_) {
+    : path_(std::move(other.path_)),
+      destination_(std::move(other.destination_)),
+      temp_path_(std::move(other.temp_path_)),
+      fd_(other.fd_) {
   other.fd_ = -1;
 }
 
@@ -72,6 +111,7 @@ AtomicFileWriter& AtomicFileWriter::operator=(AtomicFileWriter&& other) noexcept
   if (this != &other) {
     Discard();
     path_ = std::move(other.path_);
+    destination_ = std::move(other.destination_);
     temp_path_ = std::move(other.temp_path_);
     fd_ = other.fd_;
     other.fd_ = -1;
@@ -84,29 +124,44 @@ AtomicFileWriter::~AtomicFileWriter() { Discard(); }
 void AtomicFileWriter::Discard() {
   if (fd_ < 0) return;
   ::close(fd_);
-  ::unlink(temp_path_.c_str());
+  if (!temp_path_.empty()) ::unlink(temp_path_.c_str());
   fd_ = -1;
 }
 
 absl::StatusOr<AtomicFileWriter> AtomicFileWriter::Open(const std::string& path) {
   if (path.empty()) return absl::InvalidArgumentError("cannot write a file with an empty path");
-  const fs::path p(path);
-  if (p.filename().empty()) {
+  if (fs::path(path).filename().empty()) {
     return absl::InvalidArgumentError(absl::StrCat("not a file path (ends in '/'): ", path));
   }
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    if (S_ISDIR(st.st_mode)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot write ", path, ": it is a directory"));
+    }
+    // A pipe, terminal or device (/dev/stdout, /dev/null): there is nothing to replace, so
+    // the bytes go straight into it, as with a shell redirection.
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return ErrnoStatus(errno, absl::StrCat("cannot open ", path, " to write"));
+    return AtomicFileWriter(path, path, /*temp_path=*/"", fd);
+  }
+  // Through symbolic links to the file they name: the temporary file sits beside that file
+  // (one file system, so the rename is atomic) and the links stay links.
+  absl::StatusOr<std::string> destination = FinalLinkTarget(path);
+  if (!destination.ok()) return destination.status();
+  const fs::path d(*destination);
   std::string temp =
-      (p.parent_path() / absl::StrCat(".", p.filename().string(), kTempMarker, "XXXXXX"))
+      (d.parent_path() / absl::StrCat(".", d.filename().string(), kTempMarker, "XXXXXX"))
           .string();
   std::vector<char> buffer(temp.begin(), temp.end());
   buffer.push_back('\0');
   int fd = ::mkostemp(buffer.data(), O_CLOEXEC);
   if (fd < 0) {
     return ErrnoStatus(errno, absl::StrCat("cannot create a temporary file in ",
-                                           ParentDirectory(path), " to write ", path));
+                                           ParentDirectory(*destination), " to write ", path));
   }
-  // mkstemp creates 0600; a checkpoint or export should be readable like any other output.
-  ::fchmod(fd, 0644);
-  return AtomicFileWriter(path, std::string(buffer.data()), fd);
+  ::fchmod(fd, NewFileMode());
+  return AtomicFileWriter(path, *destination, std::string(buffer.data()), fd);
 }
 
 absl::Status AtomicFileWriter::Append(const void* data, size_t size) {
@@ -118,8 +173,10 @@ absl::Status AtomicFileWriter::Append(const void* data, size_t size) {
     ssize_t n = ::write(fd_, p, size);
     if (n < 0) {
       if (errno == EINTR) continue;
-      absl::Status s = ErrnoStatus(errno, absl::StrCat("cannot write ", temp_path_,
-                                                       " (temporary file for ", path_, ")"));
+      absl::Status s = ErrnoStatus(
+          errno, temp_path_.empty() ? absl::StrCat("cannot write ", path_)
+                                    : absl::StrCat("cannot write ", temp_path_,
+                                                   " (temporary file for ", path_, ")"));
       Discard();
       return s;
     }
@@ -133,6 +190,12 @@ absl::Status AtomicFileWriter::Commit() {
   if (fd_ < 0) {
     return absl::FailedPreconditionError(absl::StrCat("writer for ", path_, " is finished"));
   }
+  if (temp_path_.empty()) {  // written straight into a pipe or device
+    const int rc = ::close(fd_);
+    fd_ = -1;
+    if (rc != 0) return ErrnoStatus(errno, absl::StrCat("cannot close ", path_));
+    return absl::OkStatus();
+  }
   if (::fsync(fd_) != 0) {
     absl::Status s = ErrnoStatus(errno, absl::StrCat("cannot fsync ", temp_path_));
     Discard();
@@ -145,13 +208,13 @@ absl::Status AtomicFileWriter::Commit() {
     ::unlink(temp_path_.c_str());
     return s;
   }
-  if (::rename(temp_path_.c_str(), path_.c_str()) != 0) {
+  if (::rename(temp_path_.c_str(), destination_.c_str()) != 0) {
     absl::Status s =
-        ErrnoStatus(errno, absl::StrCat("cannot rename ", temp_path_, " to ", path_));
+        ErrnoStatus(errno, absl::StrCat("cannot rename ", temp_path_, " to ", destination_));
     ::unlink(temp_path_.c_str());
     return s;
   }
-  return SyncDirectory(ParentDirectory(path_));
+  return SyncDirectory(ParentDirectory(destination_));
 }
 
 absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents) {

@@ -15,6 +15,9 @@
 // rename is atomic), which is fsync'ed, renamed over the destination, and the directory is
 // fsync'ed so the rename itself survives a power cut. A process killed mid-write leaves at
 // most a hidden temporary file `.<name>.tmp.XXXXXX`, which IsAtomicWriteTempFile() recognises.
+// A symbolic link is followed: the file it names is replaced and the link stays. A path that
+// names a pipe or device (/dev/stdout, /dev/null) is written directly, as by a shell
+// redirection; a directory is an error.
 #ifndef SCRATCHFORMER_TRAINING_FILE_IO_H_
 #define SCRATCHFORMER_TRAINING_FILE_IO_H_
 
@@ -50,11 +53,12 @@ class AtomicFileWriter {
   const std::string& temp_path() const { return temp_path_; }
 
  private:
-  AtomicFileWriter(std::string path, std::string temp_path, int fd);
+  AtomicFileWriter(std::string path, std::string destination, std::string temp_path, int fd);
   void Discard();
 
-  std::string path_;
-  std::string temp_path_;
+  std::string path_;         // as the caller named it, for messages
+  std::string destination_;  // the file the rename replaces: path_ with links followed
+  std::string temp_path_;    // empty when writing straight into a pipe or device
   int fd_ = -1;
 };
 

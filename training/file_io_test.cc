@@ -1,6 +1,7 @@
 #include "training/file_io.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -126,6 +127,53 @@ TEST(FileIoTest, ErrorsNameThePath) {
 
   absl::StatusOr<std::string> directory = ReadFileToString(dir);
   EXPECT_EQ(directory.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(FileIoTest, WritesThroughSymbolicLinksAndKeepsThem) {
+  std::string dir = FreshDir("symlink");
+  fs::create_directories(dir + "/real");
+  ASSERT_TRUE(WriteFileAtomically(dir + "/real/target.png", "old").ok());
+  fs::create_symlink("real/target.png", dir + "/link.png");  // relative, as `ln -s` makes
+  fs::create_symlink(dir + "/link.png", dir + "/link2.png");  // a chain
+  ASSERT_TRUE(WriteFileAtomically(dir + "/link2.png", "new").ok());
+  EXPECT_TRUE(fs::is_symlink(dir + "/link.png"));
+  EXPECT_TRUE(fs::is_symlink(dir + "/link2.png"));
+  EXPECT_EQ(*ReadFileToString(dir + "/real/target.png"), "new");
+  EXPECT_EQ(DirEntries(dir + "/real"), std::vector<std::string>{"target.png"});
+  // A dangling link gets its target created, as `echo > link` does.
+  fs::create_symlink("real/later.txt", dir + "/dangling");
+  ASSERT_TRUE(WriteFileAtomically(dir + "/dangling", "made").ok());
+  EXPECT_TRUE(fs::is_symlink(dir + "/dangling"));
+  EXPECT_EQ(*ReadFileToString(dir + "/real/later.txt"), "made");
+}
+
+TEST(FileIoTest, WritesStraightIntoPipesAndDevices) {
+  std::string dir = FreshDir("fifo");
+  const std::string fifo = dir + "/out.fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {  // the reader: exits 0 when it got exactly the bytes
+    absl::StatusOr<std::string> got = ReadFileToString(fifo);
+    ::_exit(got.ok() && *got == "through the pipe" ? 0 : 1);
+  }
+  ASSERT_TRUE(WriteFileAtomically(fifo, "through the pipe").ok());
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_TRUE(fs::is_fifo(fifo));
+  EXPECT_EQ(DirEntries(dir), std::vector<std::string>{"out.fifo"});
+
+  EXPECT_TRUE(WriteFileAtomically("/dev/null", "discarded").ok());
+  EXPECT_TRUE(fs::is_character_file("/dev/null"));
+}
+
+TEST(FileIoTest, RefusesADirectoryByName) {
+  std::string dir = FreshDir("dir_target");
+  absl::Status s = WriteFileAtomically(dir, "x");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(s.message(), dir + ": it is a directory")) << s;
+  EXPECT_TRUE(fs::is_directory(dir));
 }
 
 TEST(FileIoTest, RecognisesTemporaryFileNames) {

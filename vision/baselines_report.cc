@@ -14,8 +14,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -31,6 +29,7 @@
 #include "absl/strings/str_format.h"
 #include "runtime/environment.h"
 #include "runtime/paths.h"
+#include "training/file_io.h"
 #include "vision/baselines.h"
 #include "vision/image_grid.h"
 #include "vision/masks.h"
@@ -74,21 +73,6 @@ nlohmann::json ScoresJson(const Method& method) {
           {"images", s.images},
           {"images_with_hole", s.images_with_hole},
           {"seconds", method.seconds}};
-}
-
-absl::Status WriteTextAtomically(const std::string& path, const std::string& text) {
-  const std::string temp = path + ".tmp";
-  {
-    std::ofstream out(temp, std::ios::trunc);
-    out << text;
-    out.close();
-    if (!out.good()) return absl::UnavailableError(absl::StrCat("cannot write ", temp));
-  }
-  if (std::rename(temp.c_str(), path.c_str()) != 0) {
-    std::remove(temp.c_str());
-    return absl::UnavailableError(absl::StrCat("cannot rename ", temp, " to ", path));
-  }
-  return absl::OkStatus();
 }
 
 int Run() {
@@ -238,7 +222,7 @@ int Run() {
       {"runtime", runtime::RuntimeBanner()},
   };
   const std::string out_path = runtime::ResolveUserPath(absl::GetFlag(FLAGS_out));
-  absl::Status written = WriteTextAtomically(out_path, report.dump(2) + "\n");
+  absl::Status written = training::WriteFileAtomically(out_path, report.dump(2) + "\n");
   if (!written.ok()) {
     std::cerr << written << "\n";
     return 1;

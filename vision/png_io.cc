@@ -2,7 +2,6 @@
 
 #include <png.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <csetjmp>
@@ -13,6 +12,7 @@
 #include <ATen/ATen.h>
 
 #include "absl/strings/str_cat.h"
+#include "training/file_io.h"
 
 namespace sf::vision {
 namespace {
@@ -95,22 +95,24 @@ bool ReadPixels(png_structp png, png_infop info, png_bytepp rows) {
 }
 
 struct WriteHandles {
-  std::string temp_path;
-  FILE* file = nullptr;
   png_structp png = nullptr;
   png_infop info = nullptr;
-  bool committed = false;
   ~WriteHandles() {
     if (png != nullptr) png_destroy_write_struct(&png, info != nullptr ? &info : nullptr);
-    if (file != nullptr) std::fclose(file);
-    if (!temp_path.empty() && !committed) std::remove(temp_path.c_str());
   }
 };
 
-bool WritePixels(png_structp png, png_infop info, FILE* file, png_uint_32 width,
-                 png_uint_32 height, int color_type, png_bytepp rows) {
+void AppendToString(png_structp png, png_bytep data, png_size_t length) {
+  static_cast<std::string*>(png_get_io_ptr(png))->append(reinterpret_cast<char*>(data), length);
+}
+
+void NoFlush(png_structp) {}
+
+// The whole PNG file, into `out` (owned by the caller; see PngError).
+bool EncodePixels(png_structp png, png_infop info, std::string* out, png_uint_32 width,
+                  png_uint_32 height, int color_type, png_bytepp rows) {
   if (setjmp(png_jmpbuf(png))) return false;
-  png_init_io(png, file);
+  png_set_write_fn(png, out, AppendToString, NoFlush);
   png_set_IHDR(png, info, width, height, 8, color_type, PNG_INTERLACE_NONE,
                PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
   png_write_info(png, info);
@@ -119,22 +121,16 @@ bool WritePixels(png_structp png, png_infop info, FILE* file, png_uint_32 width,
   return true;
 }
 
-// Permissions a plain fopen would give: 0666 minus the umask (mkstemp creates 0600).
-mode_t NewFileMode() {
-  static const mode_t mode = [] {
-    const mode_t mask = umask(0);
-    umask(mask);
-    return static_cast<mode_t>(0666 & ~mask);
-  }();
-  return mode;
-}
-
 }  // namespace
 
 absl::StatusOr<at::Tensor> ReadPng(const std::string& path, PngChannels channels) {
   ReadHandles handles;
   handles.file = std::fopen(path.c_str(), "rb");
   if (handles.file == nullptr) return OpenError("cannot open PNG file", path, errno);
+  struct stat st;
+  if (fstat(fileno(handles.file), &st) == 0 && S_ISDIR(st.st_mode)) {
+    return absl::InvalidArgumentError(absl::StrCat(path, " is a directory, not a PNG file"));
+  }
   png_byte signature[8] = {};
   const size_t got = std::fread(signature, 1, sizeof(signature), handles.file);
   if (got != sizeof(signature) || png_sig_cmp(signature, 0, sizeof(signature)) != 0) {
@@ -202,17 +198,6 @@ absl::Status WritePng(const std::string& path, const at::Tensor& image) {
   for (int64_t y = 0; y < height; ++y) rows[y] = bytes.data_ptr<uint8_t>() + y * width * channels;
 
   WriteHandles handles;
-  std::string temp_template = path + ".tmp-XXXXXX";
-  const int fd = mkstemp(temp_template.data());
-  if (fd < 0) return OpenError("cannot create a temporary file to write", path, errno);
-  handles.temp_path = temp_template;
-  fchmod(fd, NewFileMode());
-  handles.file = fdopen(fd, "wb");
-  if (handles.file == nullptr) {
-    const int error = errno;
-    close(fd);
-    return OpenError("cannot open a temporary file to write", path, error);
-  }
   PngError error;
   handles.png =
       png_create_write_struct(PNG_LIBPNG_VER_STRING, &error, OnPngError, OnPngWarning);
@@ -221,28 +206,12 @@ absl::Status WritePng(const std::string& path, const at::Tensor& image) {
     return absl::ResourceExhaustedError(absl::StrCat("libpng cannot allocate to write ", path));
   }
   const int color_type = channels == 1 ? PNG_COLOR_TYPE_GRAY : PNG_COLOR_TYPE_RGB;
-  if (!WritePixels(handles.png, handles.info, handles.file, static_cast<png_uint_32>(width),
-                   static_cast<png_uint_32>(height), color_type, rows.data())) {
-    return absl::InternalError(absl::StrCat("cannot write PNG ", path, ": ", error.message));
+  std::string encoded;
+  if (!EncodePixels(handles.png, handles.info, &encoded, static_cast<png_uint_32>(width),
+                    static_cast<png_uint_32>(height), color_type, rows.data())) {
+    return absl::InternalError(absl::StrCat("cannot encode PNG ", path, ": ", error.message));
   }
-  FILE* file = handles.file;
-  handles.file = nullptr;
-  if (std::fflush(file) != 0 || std::ferror(file) != 0) {
-    const int flush_error = errno;
-    std::fclose(file);
-    return absl::UnavailableError(
-        absl::StrCat("cannot write PNG ", path, ": ", std::strerror(flush_error)));
-  }
-  if (std::fclose(file) != 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot write PNG ", path, ": ", std::strerror(errno)));
-  }
-  if (std::rename(handles.temp_path.c_str(), path.c_str()) != 0) {
-    return absl::UnavailableError(absl::StrCat("cannot rename ", handles.temp_path, " to ", path,
-                                               ": ", std::strerror(errno)));
-  }
-  handles.committed = true;
-  return absl::OkStatus();
+  return training::WriteFileAtomically(path, encoded);
 }
 
 }  // namespace sf::vision

@@ -4,8 +4,9 @@
 // 1 to 16 bits, interlaced or not. Pixels come back as 8-bit values / 255 (16-bit samples keep
 // their high byte); an alpha channel is dropped, not composited, since the images this project
 // handles are opaque. Writing produces an 8-bit grayscale (C = 1) or RGB (C = 3) PNG and is
-// atomic: the file is written under a temporary name in the target directory and renamed over
-// `path` only when complete, so a reader never sees a half-written image.
+// atomic (training::WriteFileAtomically): the file is written under a temporary name in the
+// target directory and renamed over `path` only when complete, so a reader never sees a
+// half-written image; a symbolic link is followed and kept, a pipe or device written directly.
 //
 //   absl::StatusOr<at::Tensor> image =
 //       sf::vision::ReadPng("shirt.png", sf::vision::PngChannels::kGray);   // [1, H, W]
