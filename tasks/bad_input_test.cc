@@ -25,6 +25,8 @@
 #include "tasks/imdb/imdb_fixture.h"
 #include "tasks/testing/cli_runner.h"
 #include "training/checkpoint.h"
+#include "vision/idx.h"
+#include "vision/idx_fixtures.h"
 
 namespace sf::tasks {
 namespace {
@@ -114,10 +116,11 @@ void Record(const std::string& binary, const std::string& what, const CliResult&
 }
 
 // Runs `binary` with `args` (its output folder set to a previous run's folder unless the
-// case names its own) and checks the promise; `expect` must appear in the error line.
+// case names its own) and checks the promise; `expect` must appear in the error line, and
+// `forbidden`, when given, nowhere in the output.
 void ExpectCleanError(const Binary& binary, const std::string& what,
                       std::vector<std::string> args, const std::string& expect,
-                      const std::string& stdin_text = "") {
+                      const std::string& stdin_text = "", const std::string& forbidden = "") {
   SCOPED_TRACE(absl::StrCat("//tasks:", binary.name, " with ", what));
   const PreviousRun previous(Scratch(binary.name + "_out_" + std::to_string(std::hash<std::string>()(what))));
   bool has_out = false;
@@ -136,6 +139,10 @@ void ExpectCleanError(const Binary& binary, const std::string& what,
   EXPECT_TRUE(absl::StrContains(error_line, expect))
       << "expected the error to mention '" << expect << "', got: " << error_line;
   EXPECT_EQ(previous.Changed(), "") << "a previous run's file was modified";
+  if (!forbidden.empty()) {
+    EXPECT_FALSE(absl::StrContains(r.stderr_text + r.stdout_text, forbidden))
+        << "'" << forbidden << "' came before the error:\n" << r.stderr_text;
+  }
 }
 
 const Binary& Find(const std::string& name) {
@@ -284,6 +291,90 @@ TEST(BadInputTest, TruncatedDataFile) {
   WriteFile(empty_review, "");
   ExpectCleanError(Find("imdb"), "an empty (truncated) review file",
                    {"--data_dir=" + aclimdb, "--epochs=1"}, empty_review.string());
+}
+
+// ---- Inpainting flags and inputs -------------------------------------------------------------
+
+// An MNIST-format folder of `count` random side x side images per split.
+std::string WriteIdxSet(const std::string& name, uint32_t side, uint32_t count) {
+  const std::string dir = Scratch(name);
+  std::mt19937_64 rng(5);
+  for (const char* split : {"train", "t10k"}) {
+    std::vector<uint8_t> pixels(size_t{count} * side * side);
+    for (uint8_t& p : pixels) p = static_cast<uint8_t>(rng());
+    vision::WritePlainFile(absl::StrCat(dir, "/", split, "-images-idx3-ubyte"),
+                           vision::IdxBytes(vision::kIdxImagesMagic, {count, side, side}, pixels));
+    vision::WritePlainFile(absl::StrCat(dir, "/", split, "-labels-idx1-ubyte"),
+                           vision::IdxBytes(vision::kIdxLabelsMagic, {count},
+                                            std::vector<uint8_t>(count, 1)));
+  }
+  return dir;
+}
+
+// Flags that only the evaluation or the outputs read are checked before training starts: the
+// error comes first, with no "trained ..." line before it.
+TEST(BadInputTest, InpaintingFlagsAreCheckedBeforeTraining) {
+  const std::string data = "--data_dir=" + WriteIdxSet("idx28", 28, 40);
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"--grid_scale=0", "--grid_scale"},
+      {"--grid_rows=-1", "--grid_rows"},
+      {"--eval_limit=-5", "--eval_limit"},
+      {"--eval_batch_size=0", "--eval_batch_size"},
+      {"--batch_size=4611686018427387904", "--batch_size"},
+  };
+  for (const char* name : {"cnn_inpainting", "transformer_inpainting"}) {
+    for (const auto& [flag, expect] : cases) {
+      ExpectCleanError(Find(name), flag, {data, flag, "--steps=2", "--warmup_steps=0"}, expect,
+                       /*stdin_text=*/"", /*forbidden=*/"trained ");
+    }
+  }
+  ExpectCleanError(Find("cnn_inpainting"), "--hole_weight=-1",
+                   {data, "--hole_weight=-1", "--steps=2", "--warmup_steps=0"}, "hole_weight",
+                   "", "trained ");
+  ExpectCleanError(Find("cnn_inpainting"), "--hole_weight=0 --whole_weight=0",
+                   {data, "--hole_weight=0", "--whole_weight=0", "--steps=2", "--warmup_steps=0"},
+                   "whole_weight", "", "trained ");
+}
+
+TEST(BadInputTest, InpaintingDataTooSmallOrNotAFolder) {
+  const std::string tiny = WriteIdxSet("idx8", 8, 20);
+  const std::string file = Scratch("data_file") + "/passwd";
+  WriteFile(file, "root:x:0:0\n");
+  for (const char* name : {"cnn_inpainting", "transformer_inpainting"}) {
+    ExpectCleanError(Find(name), "8x8 images", {"--data_dir=" + tiny, "--steps=2"}, "8x8", "",
+                     "trained ");
+    ExpectCleanError(Find(name), "a file as --data_dir", {"--data_dir=" + file},
+                     file + " is a file");
+  }
+}
+
+// A model saved by a one-update training run of `binary` on random 28 x 28 images.
+std::string TinyModel(const Binary& binary) {
+  const std::string out = Scratch(binary.name + "_tiny_model");
+  const CliResult r =
+      RunCli(testing::BinaryPath(binary.path),
+             {"--data_dir=" + WriteIdxSet(binary.name + "_tiny_idx", 28, 40), "--out_dir=" + out,
+              "--steps=1", "--warmup_steps=0", "--batch_size=4", "--threads=1"},
+             kTimeoutSeconds, {{"XDG_CACHE_HOME", Scratch("cache")}});
+  EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
+  return out + "/model.sfckpt";
+}
+
+TEST(BadInputTest, InpaintingInputIsAFolderOrOutputEmpty) {
+  const std::string folder = Scratch("input_folder") + "/shirt.png";
+  fs::create_directories(folder);
+  const std::string png = Scratch("png_ok") + "/in.png";
+  WriteFile(png, ReadFile(fs::path(std::getenv("TEST_SRCDIR")) / std::getenv("TEST_WORKSPACE") /
+                          "vision/testdata/fuzz/png/gray_2x3.png"));
+  for (const char* name : {"cnn_inpainting", "transformer_inpainting"}) {
+    const std::string model = TinyModel(Find(name));
+    ExpectCleanError(Find(name), "a folder as --input",
+                     {"--checkpoint=" + model, "--input=" + folder,
+                      "--output=" + Scratch("folder_out") + "/out.png"},
+                     folder + " is a directory");
+    ExpectCleanError(Find(name), "--output= (empty)",
+                     {"--checkpoint=" + model, "--input=" + png, "--output="}, "--output");
+  }
 }
 
 // ---- Output folder -------------------------------------------------------------------------

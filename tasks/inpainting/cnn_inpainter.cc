@@ -38,6 +38,14 @@ absl::StatusOr<CnnInpainterOptions> CnnInpainterOptionsFromConfig(const nlohmann
         "cnn_inpainter needs base_channels >= 1 and depth >= 1, got ",
         options.base_channels, " and ", options.depth));
   }
+  // Both weights scale squared errors: a negative one rewards error, and with both zero the
+  // model learns nothing.
+  if (!(options.hole_weight >= 0.0 && options.whole_weight >= 0.0) ||
+      options.hole_weight + options.whole_weight <= 0.0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cnn_inpainter needs hole_weight >= 0 and whole_weight >= 0, not both 0, got ",
+        options.hole_weight, " and ", options.whole_weight));
+  }
   return options;
 }
 

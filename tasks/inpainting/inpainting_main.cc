@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <exception>
 #include <iostream>
 #include <memory>
 #include <vector>
@@ -60,6 +61,9 @@ namespace {
 
 // Images of the test set scored during training (--eval_every): a quick look, not the result.
 constexpr int64_t kQuickEvalImages = 1000;
+// A bound far above any batch that fits in memory, so that an absurd --batch_size is an error
+// naming the flag rather than a failed allocation.
+constexpr int64_t kMaxBatchSize = int64_t{1} << 20;
 
 void ApplyDefaults(const TaskDefaults& defaults) {
   absl::SetFlag(&FLAGS_steps, defaults.steps);
@@ -96,7 +100,43 @@ absl::StatusOr<vision::MaskOptions> MaskOptionsFromFlags() {
   return options;
 }
 
-absl::Status CheckMaskFits(const vision::MaskOptions& masks, int64_t height, int64_t width) {
+// Batch, evaluation and output flags, checked before any training so that a typo costs seconds,
+// not a finished run.
+absl::Status CheckRunFlags() {
+  const int64_t eval_batch_size = absl::GetFlag(FLAGS_eval_batch_size);
+  if (eval_batch_size < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--eval_batch_size must be >= 1, got ", eval_batch_size));
+  }
+  const int64_t eval_limit = absl::GetFlag(FLAGS_eval_limit);
+  if (eval_limit < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--eval_limit must be >= 0 (0: all test images), got ", eval_limit));
+  }
+  const int64_t grid_rows = absl::GetFlag(FLAGS_grid_rows);
+  if (grid_rows < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--grid_rows must be >= 0 (0: no grid), got ", grid_rows));
+  }
+  const int64_t grid_scale = absl::GetFlag(FLAGS_grid_scale);
+  if (grid_scale < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("--grid_scale must be >= 1, got ", grid_scale));
+  }
+  const int64_t batch_size = absl::GetFlag(FLAGS_batch_size);
+  if (batch_size < 1 || batch_size > kMaxBatchSize) {
+    return absl::InvalidArgumentError(absl::StrCat("--batch_size must be in [1, ", kMaxBatchSize,
+                                                   "], got ", batch_size));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckImagesFit(const vision::MaskOptions& masks, int64_t height, int64_t width) {
+  // Every evaluation reports SSIM, whose window decides the smallest image.
+  if (height < vision::kSsimWindow || width < vision::kSsimWindow) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the images are ", width, "x", height, "; the evaluation's SSIM needs at least ",
+        vision::kSsimWindow, "x", vision::kSsimWindow));
+  }
   if (masks.kind == vision::MaskKind::kCenter &&
       (masks.center_size > height || masks.center_size > width)) {
     return absl::InvalidArgumentError(absl::StrCat("--center_size ", masks.center_size,
@@ -119,10 +159,13 @@ absl::Status InpaintInput(const InpaintingTask& task, const vision::MaskOptions&
   }
   absl::StatusOr<LoadedModel> model = LoadInpaintingModel(checkpoint, task.build_model);
   if (!model.ok()) return model.status();
-  absl::Status fits = CheckMaskFits(masks, model->height, model->width);
+  absl::Status fits = CheckImagesFit(masks, model->height, model->width);
   if (!fits.ok()) return fits;
   const std::string input = runtime::ResolveUserPath(absl::GetFlag(FLAGS_input));
   const std::string output = runtime::ResolveUserPath(absl::GetFlag(FLAGS_output));
+  if (output.empty()) {
+    return absl::InvalidArgumentError("--output must name the PNG file to write");
+  }
   absl::StatusOr<InpaintFileResult> result =
       InpaintPngFile(*model, input, output, masks, absl::GetFlag(FLAGS_mask_seed));
   if (!result.ok()) return result.status();
@@ -148,9 +191,6 @@ absl::StatusOr<std::shared_ptr<InpaintingModel>> Train(const InpaintingTask& tas
   absl::StatusOr<std::shared_ptr<InpaintingModel>> model = task.build_model(*model_config);
   if (!model.ok()) return model.status();
   const int64_t batch_size = absl::GetFlag(FLAGS_batch_size);
-  if (batch_size < 1) {
-    return absl::InvalidArgumentError(absl::StrCat("--batch_size must be >= 1, got ", batch_size));
-  }
   config = ModelCheckpointConfig(*model_config, height, width);
   config["batch_size"] = batch_size;
   config["train_mask"] = DescribeMasks(masks);
@@ -238,6 +278,8 @@ absl::Status Run(const InpaintingTask& task) {
   absl::StatusOr<vision::MaskOptions> masks = MaskOptionsFromFlags();
   if (!masks.ok()) return masks.status();
   if (!absl::GetFlag(FLAGS_input).empty()) return InpaintInput(task, *masks);
+  absl::Status flags_valid = CheckRunFlags();
+  if (!flags_valid.ok()) return flags_valid;
   absl::StatusOr<std::unique_ptr<training::DistributedGroup>> group =
       training::DistributedGroup::Join(distributed);
   if (!group.ok()) return group.status();
@@ -247,7 +289,7 @@ absl::Status Run(const InpaintingTask& task) {
   absl::StatusOr<InpaintingData> data = LoadInpaintingData(data_dir);
   if (!data.ok()) return data.status();
   const int64_t height = data->train.size(2), width = data->train.size(3);
-  absl::Status fits = CheckMaskFits(*masks, height, width);
+  absl::Status fits = CheckImagesFit(*masks, height, width);
   if (!fits.ok()) return fits;
   log << absl::StrFormat("data: %d training and %d test images (%dx%d) from %s\n",
                                data->train.size(0), data->test.size(0), width, height, data_dir);
@@ -285,10 +327,6 @@ absl::Status Run(const InpaintingTask& task) {
   }
 
   const int64_t eval_batch_size = absl::GetFlag(FLAGS_eval_batch_size);
-  if (eval_batch_size < 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--eval_batch_size must be >= 1, got ", eval_batch_size));
-  }
   at::Tensor test = data->test;
   if (absl::GetFlag(FLAGS_eval_limit) > 0) {
     test = test.slice(0, 0, std::min(test.size(0), absl::GetFlag(FLAGS_eval_limit)));
@@ -351,6 +389,8 @@ int RunInpaintingMain(int argc, char** argv, const InpaintingTask& task) {
     status = Run(task);
   } catch (const c10::Error& e) {
     status = absl::InternalError(e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    status = absl::InternalError(e.what());
   }
   if (!status.ok()) {
     std::cerr << "error: " << status.message() << "\n";
