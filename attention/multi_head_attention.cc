@@ -28,6 +28,7 @@ ScaledDotProductAttentionResult LibTorchAttention(const at::Tensor& q, const at:
                                                   const at::Tensor& v, const MaskSpec& mask,
                                                   const at::Tensor& attn_bias, double dropout,
                                                   bool need_weights) {
+  CheckAttentionArguments(q, k, v, attn_bias);
   const at::Tensor allowed = CombinedAllowedMask(mask, at::Tensor(), q, k);
   c10::optional<at::Tensor> additive;
   at::Tensor empty_rows;
@@ -209,6 +210,12 @@ AttentionOutput MultiHeadAttentionImpl::forward(const at::Tensor& query, const a
     CheckKeyValue(query, key, value, d_model);
   }
 
+  // Checked here for every backend: the fused kernel alone would also take one length for all.
+  if (mask.key_lengths().has_value()) {
+    TORCH_CHECK(mask.key_lengths()->dim() == 1 && mask.key_lengths()->size(0) == query.size(0),
+                kName, ": the mask has ", mask.key_lengths()->numel(),
+                " key lengths but the batch has ", query.size(0), " sequences");
+  }
   const double dropout = is_training() ? options.dropout() : 0.0;
   const bool self_attention = !reuse_cache && query.is_same(key) && key.is_same(value);
   if (self_attention && cache == nullptr && options.backend() == AttentionBackend::kFused) {

@@ -379,6 +379,24 @@ TEST(MultiHeadAttentionTest, BadArgumentsNameTheValues) {
   ExpectError([] { MultiHeadAttention(MultiHeadAttentionOptions(8, 2).dropout(1.0)); },
               {"dropout", "got 1"});
 
+  for (AttentionBackend backend :
+       {AttentionBackend::kReference, AttentionBackend::kFused, AttentionBackend::kLibTorch}) {
+    SCOPED_TRACE(AttentionBackendName(backend));
+    MultiHeadAttention mha(MultiHeadAttentionOptions(8, 2).backend(backend));
+    mha->eval();
+    const at::Tensor x = at::randn({2, 5, 8});
+    // One length for a batch of two: every backend refuses it, the fused kernel included.
+    ExpectError([&] { mha->forward(x, x, x, MaskSpec().WithKeyLengths(at::tensor({3L}))); },
+                {"1 key lengths", "2 sequences"});
+    if (backend == AttentionBackend::kFused) continue;  // takes no attn_bias at all
+    // A bool "allowed" mask passed as a bias would add 1 to the allowed scores and mask nothing.
+    const at::Tensor causal_bool = at::ones({5, 5}, at::kBool).tril();
+    ExpectError([&] { mha->forward(x, x, x, MaskSpec(), nullptr, causal_bool); },
+                {"attn_bias must be floating point", "Bool"});
+    ExpectError([&] { mha->forward(x, x, x, MaskSpec(), nullptr, at::zeros({5, 3})); },
+                {"attn_bias of shape [5, 3]", "[2, 2, 5, 5]"});
+  }
+
   MultiHeadAttention mha(MultiHeadAttentionOptions(8, 2));
   const at::Tensor x = at::randn({2, 5, 8});
   ExpectError([&] { mha->forward(at::randn({2, 5, 6}), x, x); }, {"d_model=8", "[2, 5, 6]"});

@@ -55,6 +55,19 @@ at::Tensor Dropout(const at::Tensor& weights, double p, const std::optional<at::
 
 }  // namespace
 
+void CheckAttentionArguments(const at::Tensor& query, const at::Tensor& key,
+                             const at::Tensor& value, const at::Tensor& attn_bias) {
+  CheckInputs(query, key, value);
+  if (!attn_bias.defined()) return;
+  const std::vector<int64_t> scores = ScoreShape(query, key);
+  TORCH_CHECK(at::isFloatingType(attn_bias.scalar_type()), kName,
+              ": attn_bias must be floating point, got ", attn_bias.scalar_type());
+  TORCH_CHECK(attn_bias.dim() <= 4 && at::is_expandable_to(attn_bias.sizes(), scores), kName,
+              ": attn_bias of shape ", attn_bias.sizes(),
+              " does not broadcast to the scores [batch, heads, len_q, len_k] = ",
+              c10::IntArrayRef(scores));
+}
+
 at::Tensor CombinedAllowedMask(const MaskSpec& mask, const at::Tensor& dense_mask,
                                const at::Tensor& query, const at::Tensor& key) {
   const std::vector<int64_t> scores = ScoreShape(query, key);
@@ -83,7 +96,7 @@ at::Tensor CombinedAllowedMask(const MaskSpec& mask, const at::Tensor& dense_mas
 ScaledDotProductAttentionResult ScaledDotProductAttention(
     const at::Tensor& query, const at::Tensor& key, const at::Tensor& value,
     const ScaledDotProductAttentionOptions& options) {
-  CheckInputs(query, key, value);
+  CheckAttentionArguments(query, key, value, options.attn_bias());
   TORCH_CHECK(options.dropout() >= 0.0 && options.dropout() <= 1.0, kName,
               ": dropout must be in [0, 1], got ", options.dropout());
   const double scale =
@@ -92,15 +105,7 @@ ScaledDotProductAttentionResult ScaledDotProductAttention(
   // Scaling q rather than the scores costs Lq*D instead of Lq*Lk multiplications.
   at::Tensor scores = query.mul(scale).matmul(key.transpose(-2, -1));
   const at::Tensor& bias = options.attn_bias();
-  if (bias.defined()) {
-    TORCH_CHECK(at::isFloatingType(bias.scalar_type()), kName,
-                ": attn_bias must be floating point, got ", bias.scalar_type());
-    TORCH_CHECK(bias.dim() <= 4 && at::is_expandable_to(bias.sizes(), scores.sizes()), kName,
-                ": attn_bias of shape ", bias.sizes(),
-                " does not broadcast to the scores [batch, heads, len_q, len_k] = ",
-                scores.sizes());
-    scores = scores.add(bias.to(scores.scalar_type()));
-  }
+  if (bias.defined()) scores = scores.add(bias.to(scores.scalar_type()));
   const at::Tensor allowed = CombinedAllowedMask(options.mask(), options.dense_mask(), query, key);
   if (allowed.defined()) {
     scores = scores.masked_fill(allowed.logical_not(), -std::numeric_limits<double>::infinity());

@@ -56,6 +56,12 @@ ScaledDotProductAttentionResult ScaledDotProductAttention(
     const at::Tensor& query, const at::Tensor& key, const at::Tensor& value,
     const ScaledDotProductAttentionOptions& options = ScaledDotProductAttentionOptions());
 
+// The argument checks every backend shares (c10::Error naming the bad shape or dtype):
+// 4-D query/key/value of one dtype with matching batch, heads, head_dim and key/value lengths,
+// and, when defined, a floating-point attn_bias that broadcasts to [B, H, Lq, Lk].
+void CheckAttentionArguments(const at::Tensor& query, const at::Tensor& key,
+                             const at::Tensor& value, const at::Tensor& attn_bias);
+
 // The mask that `options.mask()` and `options.dense_mask()` describe together for these
 // shapes, bool [B|1, H|1, Lq, Lk] on the query's device, or undefined when neither restricts
 // anything. Shared with the other backends so they all apply the same mask.
