@@ -74,7 +74,8 @@ absl::StatusOr<std::string> FinalLinkTarget(const std::string& path) {
     if (error) {
       return ErrnoStatus(error.value(), absl::StrCat("cannot read the link ", current));
     }
-    current = link.is_absolute() ? link.string() : (fs::path(current).parent_path() / link).string();
+    current =
+        link.is_absolute() ? link.string() : (fs::path(current).parent_path() / link).string();
   }
   return ErrnoStatus(ELOOP, absl::StrCat("cannot resolve ", path));
 }

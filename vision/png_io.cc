@@ -7,6 +7,8 @@
 #include <csetjmp>
 #include <cstdio>
 #include <cstring>
+#include <new>
+#include <string>
 #include <vector>
 
 #include <ATen/ATen.h>
@@ -102,8 +104,16 @@ struct WriteHandles {
   }
 };
 
+// Called from inside libpng: no exception may cross it, so a failed allocation becomes a libpng
+// error (png_error leaves this frame by longjmp once the string is no longer in use).
 void AppendToString(png_structp png, png_bytep data, png_size_t length) {
-  static_cast<std::string*>(png_get_io_ptr(png))->append(reinterpret_cast<char*>(data), length);
+  bool appended = false;
+  try {
+    static_cast<std::string*>(png_get_io_ptr(png))->append(reinterpret_cast<char*>(data), length);
+    appended = true;
+  } catch (const std::bad_alloc&) {
+  }
+  if (!appended) png_error(png, "out of memory for the encoded image");
 }
 
 void NoFlush(png_structp) {}

@@ -13,16 +13,16 @@ namespace sf::tasks::inpainting {
 
 absl::StatusOr<InpaintingData> LoadInpaintingData(const std::string& dir) {
   struct stat info;
-  if (stat(dir.c_str(), &info) == 0 && !S_ISDIR(info.st_mode)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--data_dir ", dir, " is a file, not a directory of MNIST-format IDX files"));
-  }
   if (stat(dir.c_str(), &info) != 0) {
     return absl::NotFoundError(
         absl::StrCat("data directory ", dir,
                      " does not exist (expected MNIST-format IDX files; Debian's "
                      "dataset-fashion-mnist installs them in ",
                      vision::kFashionMnistDir, ")"));
+  }
+  if (!S_ISDIR(info.st_mode)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "data directory ", dir, " is a file, not a folder of MNIST-format IDX files"));
   }
   absl::StatusOr<vision::MnistData> train = vision::LoadMnist(dir, vision::MnistSplit::kTrain);
   if (!train.ok()) return train.status();
