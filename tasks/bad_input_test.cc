@@ -49,7 +49,7 @@ struct Binary {
 const std::vector<Binary>& Binaries() {
   static const auto* binaries = new std::vector<Binary>{
       {"imdb", "tasks/imdb/imdb", "--data_dir", "--out_dir"},
-      {"wiki", "tasks/wiki/wiki", "--data_dir", "--run_dir"},
+      {"wiki", "tasks/wiki/wiki", "--data_dir", "--out_dir"},
       {"cnn_inpainting", "tasks/inpainting/cnn_inpainting", "--data_dir", "--out_dir"},
       {"transformer_inpainting", "tasks/inpainting/transformer_inpainting", "--data_dir",
        "--out_dir"},
@@ -302,8 +302,9 @@ std::string WriteIdxSet(const std::string& name, uint32_t side, uint32_t count) 
   for (const char* split : {"train", "t10k"}) {
     std::vector<uint8_t> pixels(size_t{count} * side * side);
     for (uint8_t& p : pixels) p = static_cast<uint8_t>(rng());
-    vision::WritePlainFile(absl::StrCat(dir, "/", split, "-images-idx3-ubyte"),
-                           vision::IdxBytes(vision::kIdxImagesMagic, {count, side, side}, pixels));
+    vision::WritePlainFile(
+        absl::StrCat(dir, "/", split, "-images-idx3-ubyte"),
+        vision::IdxBytes(vision::kIdxImagesMagic, {count, side, side}, pixels));
     vision::WritePlainFile(absl::StrCat(dir, "/", split, "-labels-idx1-ubyte"),
                            vision::IdxBytes(vision::kIdxLabelsMagic, {count},
                                             std::vector<uint8_t>(count, 1)));
@@ -393,7 +394,7 @@ TEST(BadInputTest, UnwritableOutputFolder) {
   WriteFile(wiki / "wiki.train.tokens", " the cat sat on the mat . \n the dog sat . \n");
   WriteFile(wiki / "wiki.valid.tokens", " the cat sat . \n");
   ExpectCleanError(Find("wiki"), "an output folder that cannot be created",
-                   {"--data_dir=" + wiki.string(), "--run_dir=" + out, "--context=4",
+                   {"--data_dir=" + wiki.string(), "--out_dir=" + out, "--context=4",
                     "--warmup_steps=0", "--epochs=1"},
                    blocker);
   ExpectCleanError(Find("cnn_inpainting"), "an output folder that cannot be created",

@@ -4,12 +4,14 @@
 //
 //   bazel run //tasks:wiki -- --data_dir=../shared/data/wikitext-2
 //   bazel run //tasks:wiki -- --corpus=text --text_file=../shared/data/tinyshakespeare/input.txt
-//   bazel run //tasks:wiki -- --checkpoint=wiki_run/checkpoints/best.sfckpt
+//   bazel run //tasks:wiki -- --checkpoint=runs/wiki/checkpoints/best.sfckpt
 //       --prompt="The castle was" --max_new_tokens=60 --temperature=0.8 --top_p=0.9
 //
-// Outputs in --run_dir (default wiki_run): metrics.jsonl and TensorBoard events from the
-// training loop, perplexity.csv/.json/.svg (one row per epoch), samples.txt; checkpoints in
-// --checkpoint_dir (default <run_dir>/checkpoints), best.sfckpt the best validation loss.
+// Outputs in --out_dir (default runs/wiki, like the other tasks' runs/<task>): metrics.jsonl
+// and TensorBoard events from the training loop, perplexity.csv/.json/.svg (one row per
+// epoch), samples.txt; checkpoints in --checkpoint_dir (default <out_dir>/checkpoints),
+// best.sfckpt the best validation loss. The training loop's --run_dir, when given, takes the
+// place of --out_dir.
 //
 // Data parallel (training/distributed_flags.h): --batch_size stays global; every process draws
 // the same windows from the loop's generator and trains on its strided share of them.
@@ -73,6 +75,9 @@ ABSL_FLAG(int64_t, batch_size, 64,
 ABSL_FLAG(int64_t, eval_batch_size, 32, "Windows per evaluation forward pass.");
 ABSL_FLAG(double, epochs, 6,
           "Training length in passes over the training tokens (sets --steps); 0: use --steps.");
+ABSL_FLAG(std::string, out_dir, "runs/wiki",
+          "Directory for the logs, perplexity report, samples and checkpoints "
+          "(<out_dir>/checkpoints unless --checkpoint_dir is set); --run_dir overrides it.");
 ABSL_FLAG(std::string, checkpoint, "",
           "Generate from this checkpoint instead of training (with --prompt).");
 ABSL_FLAG(std::string, prompt, "", "Text to continue (training: the prompt of the samples).");
@@ -254,7 +259,12 @@ int Train(uint64_t seed, int threads, const training::DistributedOptions& distri
         " steps")));
   }
   if (loop->eval_every == 0) loop->eval_every = steps_per_epoch;
-  if (loop->run_dir.empty()) loop->run_dir = runtime::ResolveUserPath("wiki_run");
+  if (loop->run_dir.empty()) {
+    loop->run_dir = runtime::ResolveUserPath(absl::GetFlag(FLAGS_out_dir));
+    if (loop->run_dir.empty()) {
+      return Fail(absl::InvalidArgumentError("--out_dir must not be empty"));
+    }
+  }
   if (loop->checkpoint_dir.empty()) loop->checkpoint_dir = loop->run_dir + "/checkpoints";
   if (!loop->early_stopping) {
     loop->early_stopping = training::EarlyStoppingOptions{.metric = "loss", .patience = 0};
@@ -360,7 +370,7 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Trains a causal Transformer language model on WikiText-2 or a text file, or generates "
       "from a checkpoint.\n  wiki --data_dir=../shared/data/wikitext-2\n"
-      "  wiki --checkpoint=wiki_run/checkpoints/best.sfckpt --prompt=\"The\"");
+      "  wiki --checkpoint=runs/wiki/checkpoints/best.sfckpt --prompt=\"The\"");
   // This task's defaults for the shared training flags (a command line still overrides them).
   absl::SetFlag(&FLAGS_lr, 2e-3);
   absl::SetFlag(&FLAGS_warmup_steps, 100);
