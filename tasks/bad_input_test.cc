@@ -378,6 +378,59 @@ TEST(BadInputTest, InpaintingInputIsAFolderOrOutputEmpty) {
   }
 }
 
+// ---- Language-model and classifier flags ----------------------------------------------------
+
+// Flags the samples after training read are checked before the training.
+TEST(BadInputTest, WikiSampleFlagsAreCheckedBeforeTraining) {
+  const fs::path text = fs::path(Scratch("wiki_text")) / "input.txt";
+  std::string lines;
+  for (int i = 0; i < 20; ++i) lines += "the cat sat on the mat and the dog sat on the log.\n";
+  WriteFile(text, lines);
+  const std::vector<std::string> base = {"--corpus=text", "--text_file=" + text.string(),
+                                         "--context=8",   "--d_model=16",
+                                         "--heads=2",     "--layers=1",
+                                         "--d_ff=32",     "--batch_size=8",
+                                         "--epochs=1",    "--warmup_steps=0"};
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"--samples=-1", "--samples"},          {"--temperature=0", "temperature"},
+      {"--top_p=1.5", "top-p"},               {"--top_k=-1", "top-k"},
+      {"--max_new_tokens=-1", "maximum length"}, {"--epochs=nan", "--epochs"},
+      {"--epochs=1e30", "--epochs=1e+30"},
+  };
+  for (const auto& [flag, expect] : cases) {
+    std::vector<std::string> args = base;
+    args.push_back(flag);
+    ExpectCleanError(Find("wiki"), flag, args, expect, "", "trained ");
+  }
+  // At word level, a prompt of spaces holds no token.
+  const fs::path words = Scratch("wiki_words");
+  WriteFile(words / "wiki.train.tokens", lines);
+  WriteFile(words / "wiki.valid.tokens", " the cat sat on the mat . \n");
+  ExpectCleanError(Find("wiki"), "--prompt=   (word level)",
+                   {"--data_dir=" + words.string(), "--context=4", "--d_model=16", "--heads=2",
+                    "--layers=1", "--d_ff=32", "--epochs=1", "--warmup_steps=0", "--prompt=   "},
+                   "--prompt", "", "trained ");
+}
+
+TEST(BadInputTest, CheckpointOfAnotherTask) {
+  // A checkpoint with a 'model' entry of another kind, as //tasks:imdb writes.
+  const std::string path = Scratch("other_task") + "/classifier.sfckpt";
+  torch::nn::Linear model(3, 2);
+  training::CheckpointInfo info;
+  info.config = {{"model", {{"d_model", 3}, {"pooling", "mean"}}}};
+  ASSERT_TRUE(training::SaveCheckpoint(path, {model.get()}, info).ok());
+  ExpectCleanError(Find("wiki"), "a checkpoint of another task",
+                   {"--checkpoint=" + path, "--prompt=the"},
+                   "is not a language-model checkpoint");
+}
+
+TEST(BadInputTest, EmptyPredictText) {
+  // "--predict=" is a request to classify nothing, not to train.
+  ExpectCleanError(Find("imdb"), "--predict= (empty)",
+                   {"--predict=", "--checkpoint=" + ForeignCheckpoint()}, "--predict is empty",
+                   "", "fetching");
+}
+
 // ---- Output folder -------------------------------------------------------------------------
 
 TEST(BadInputTest, UnwritableOutputFolder) {

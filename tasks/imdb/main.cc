@@ -22,6 +22,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
@@ -103,7 +104,25 @@ absl::StatusOr<std::string> FindData() {
                    spec.urls.front(), ", extract it and pass --data_dir=<folder>/aclImdb"));
 }
 
+// Whether --predict is on the command line at all: "--predict=" asks to classify an empty
+// text, which is an error, not a request to train.
+bool PredictFlagGiven(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const absl::string_view arg = argv[i];
+    if (arg == "--") break;
+    for (const absl::string_view name : {"--predict", "-predict"}) {
+      if (arg == name || absl::StartsWith(arg, absl::StrCat(name, "="))) return true;
+    }
+  }
+  return false;
+}
+
 int RunPredict(const std::string& text) {
+  if (text.empty()) {
+    return Fail(absl::InvalidArgumentError(
+        "--predict is empty: give the text to classify, or '-' to read one text per line from "
+        "stdin"));
+  }
   std::string checkpoint = absl::GetFlag(FLAGS_checkpoint);
   checkpoint = checkpoint.empty()
                    ? sf::runtime::ResolveUserPath(absl::GetFlag(FLAGS_out_dir)) +
@@ -183,7 +202,7 @@ int main(int argc, char** argv) {
   }
   try {
     const std::string predict = absl::GetFlag(FLAGS_predict);
-    if (!predict.empty()) {
+    if (!predict.empty() || PredictFlagGiven(argc, argv)) {
       std::cerr << sf::runtime::RuntimeBanner() << "\n";
       return RunPredict(predict);
     }

@@ -60,16 +60,7 @@ TokenId PickToken(const at::Tensor& logits, const GenerationOptions& options,
   return static_cast<TokenId>(order[keep - 1]);
 }
 
-absl::StatusOr<std::vector<TokenId>> Generate(CausalLm& model, const std::vector<TokenId>& prompt,
-                                              const GenerationOptions& options) {
-  if (prompt.empty()) return absl::InvalidArgumentError("the prompt is empty: give some text");
-  const int64_t vocab = model->options.vocab_size();
-  for (size_t i = 0; i < prompt.size(); ++i) {
-    if (prompt[i] < 0 || prompt[i] >= vocab) {
-      return absl::InvalidArgumentError(absl::StrCat("prompt token ", i, " has id ", prompt[i],
-                                                     ", outside the vocabulary of ", vocab));
-    }
-  }
+absl::Status CheckGenerationOptions(const GenerationOptions& options) {
   if (options.max_new_tokens < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("the maximum length must be >= 0, got ", options.max_new_tokens));
@@ -87,6 +78,21 @@ absl::StatusOr<std::vector<TokenId>> Generate(CausalLm& model, const std::vector
           absl::StrCat("top-p must be in (0, 1], got ", options.top_p));
     }
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<TokenId>> Generate(CausalLm& model, const std::vector<TokenId>& prompt,
+                                              const GenerationOptions& options) {
+  if (prompt.empty()) return absl::InvalidArgumentError("the prompt is empty: give some text");
+  const int64_t vocab = model->options.vocab_size();
+  for (size_t i = 0; i < prompt.size(); ++i) {
+    if (prompt[i] < 0 || prompt[i] >= vocab) {
+      return absl::InvalidArgumentError(absl::StrCat("prompt token ", i, " has id ", prompt[i],
+                                                     ", outside the vocabulary of ", vocab));
+    }
+  }
+  absl::Status valid = CheckGenerationOptions(options);
+  if (!valid.ok()) return valid;
   model->eval();
   c10::NoGradGuard no_grad;
   const int64_t context = model->options.context();

@@ -22,6 +22,7 @@
 #include <random>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "tasks/wiki/causal_lm.h"
 #include "tokenization/vocabulary.h"
@@ -38,6 +39,11 @@ struct GenerationOptions {
   bool use_cache = true;
   std::optional<tokenization::TokenId> stop_token;  // stop after emitting it
 };
+
+// The option checks Generate applies (InvalidArgument naming the value), for callers that want
+// them before a long computation: max_new_tokens >= 0 and, unless greedy, temperature > 0,
+// top_k >= 0 and top_p in (0, 1].
+absl::Status CheckGenerationOptions(const GenerationOptions& options);
 
 // InvalidArgument for an empty prompt, ids outside the vocabulary, or bad settings (naming
 // them). Returns the new tokens only. Puts the model in eval mode.

@@ -22,7 +22,9 @@ absl::StatusOr<LoadedLm> LoadLanguageModel(const std::string& path) {
   }
   absl::StatusOr<CausalLmOptions> options = CausalLmOptionsFromJson(info->config[kModelConfigKey]);
   if (!options.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": ", options.status().message()));
+    // Another task's checkpoint also has a 'model' entry, of another kind.
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, " is not a language-model checkpoint of //tasks:wiki: ", options.status().message()));
   }
   LoadedLm lm;
   absl::StatusOr<std::unique_ptr<tokenization::Tokenizer>> tokenizer =

@@ -92,6 +92,9 @@ ABSL_FLAG(bool, kv_cache, true, "Incremental decoding with the key/value cache."
 namespace sf::tasks::wiki {
 namespace {
 
+// Far more updates than any run makes; an --epochs that asks for more is a typo.
+constexpr double kMaxSteps = 1e9;
+
 int Fail(const absl::Status& status) {
   std::cerr << "error: " << status.message() << "\n";
   return 1;
@@ -129,17 +132,23 @@ int GenerateFromCheckpoint(uint64_t seed) {
   return 0;
 }
 
-// Prompts for the samples: --prompt, or the starts of consecutive validation windows.
-std::vector<std::vector<tokenization::TokenId>> SamplePrompts(const LmCorpus& corpus,
-                                                              int64_t count, int64_t length) {
+// Prompts for the samples: --prompt, or `length` tokens (fewer when the validation text is
+// shorter) from `count` evenly spaced places of the validation text.
+absl::StatusOr<std::vector<std::vector<tokenization::TokenId>>> SamplePrompts(
+    const LmCorpus& corpus, int64_t count, int64_t length) {
   std::vector<std::vector<tokenization::TokenId>> prompts;
+  if (count == 0) return prompts;
   const std::string text = absl::GetFlag(FLAGS_prompt);
   if (!text.empty()) {
     absl::StatusOr<std::vector<tokenization::TokenId>> ids = EncodePrompt(*corpus.tokenizer, text);
-    if (ids.ok()) prompts.assign(count, *ids);
+    if (!ids.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--prompt: ", ids.status().message()));
+    }
+    prompts.assign(count, *ids);
     return prompts;
   }
   const int64_t n = corpus.valid.size(0);
+  length = std::min(length, n);
   for (int64_t i = 0; i < count; ++i) {
     const int64_t start = std::min(n - length, (i + 1) * n / (count + 1));
     const int64_t* data = corpus.valid.data_ptr<int64_t>() + start;
@@ -150,6 +159,19 @@ std::vector<std::vector<tokenization::TokenId>> SamplePrompts(const LmCorpus& co
 
 int Train(uint64_t seed, int threads, const training::DistributedOptions& distributed) {
   const bool is_main = distributed.rank == 0;
+  // What the samples after training need, checked before the training.
+  const int64_t samples = absl::GetFlag(FLAGS_samples);
+  if (samples < 0) {
+    return Fail(absl::InvalidArgumentError(absl::StrCat("--samples must be >= 0, got ", samples)));
+  }
+  if (samples > 0) {
+    absl::Status generation = CheckGenerationOptions(GenerationOptionsFromFlags(seed));
+    if (!generation.ok()) return Fail(generation);
+  }
+  const double epochs = absl::GetFlag(FLAGS_epochs);
+  if (!(std::isfinite(epochs) && epochs >= 0)) {
+    return Fail(absl::InvalidArgumentError(absl::StrCat("--epochs must be >= 0, got ", epochs)));
+  }
   std::ostream discarded(nullptr);
   std::ostream& log = is_main ? std::cerr : discarded;
   absl::StatusOr<CorpusKind> kind = ParseCorpusKind(absl::GetFlag(FLAGS_corpus));
@@ -205,6 +227,10 @@ int Train(uint64_t seed, int threads, const training::DistributedOptions& distri
         "the corpus is too small for --context=", context, ": ", corpus->train.size(0),
         " training tokens")));
   }
+  const int64_t prompt_length = corpus->tokenizer->type() == "word" ? 12 : 40;
+  const absl::StatusOr<std::vector<std::vector<tokenization::TokenId>>> prompts =
+      SamplePrompts(*corpus, samples, prompt_length);
+  if (!prompts.ok()) return Fail(prompts.status());
   std::vector<int64_t> cutoffs;
   const std::string cutoffs_flag = absl::GetFlag(FLAGS_adaptive_cutoffs);
   if (cutoffs_flag == "auto") {
@@ -245,9 +271,10 @@ int Train(uint64_t seed, int threads, const training::DistributedOptions& distri
   const int64_t tokens_per_step = batch * context;
   const int64_t steps_per_epoch =
       std::max<int64_t>(1, (corpus->train.size(0) + tokens_per_step - 1) / tokens_per_step);
-  const double epochs = absl::GetFlag(FLAGS_epochs);
-  if (epochs < 0) {
-    return Fail(absl::InvalidArgumentError(absl::StrCat("--epochs must be >= 0, got ", epochs)));
+  if (epochs * steps_per_epoch > kMaxSteps) {
+    return Fail(absl::InvalidArgumentError(absl::StrCat(
+        "--epochs=", epochs, " asks for ", epochs * steps_per_epoch, " steps of ",
+        steps_per_epoch, " per epoch, more than the ", kMaxSteps, " a run can take")));
   }
   if (epochs > 0) {
     loop->max_steps = std::max<int64_t>(1, std::llround(epochs * steps_per_epoch));
@@ -346,19 +373,18 @@ int Train(uint64_t seed, int threads, const training::DistributedOptions& distri
   absl::Status written = WritePerplexityReport(history, loop->run_dir + "/perplexity");
   if (!written.ok()) return Fail(written);
 
-  const int64_t prompt_length = corpus->tokenizer->type() == "word" ? 12 : 40;
-  std::string samples;
+  std::string sample_text;
   int index = 0;
-  for (const auto& prompt :
-       SamplePrompts(*corpus, absl::GetFlag(FLAGS_samples), prompt_length)) {
+  for (const auto& prompt : *prompts) {
     absl::StatusOr<std::vector<tokenization::TokenId>> ids =
         Generate(model, prompt, GenerationOptionsFromFlags(seed + index++));
     if (!ids.ok()) return Fail(ids.status());
-    absl::StrAppend(&samples, "--- sample ", index, "\n", DecodeForDisplay(*corpus->tokenizer, prompt),
-                    " >>> ", DecodeForDisplay(*corpus->tokenizer, *ids), "\n");
+    absl::StrAppend(&sample_text, "--- sample ", index, "\n",
+                    DecodeForDisplay(*corpus->tokenizer, prompt), " >>> ",
+                    DecodeForDisplay(*corpus->tokenizer, *ids), "\n");
   }
-  std::cout << samples;
-  written = training::WriteFileAtomically(loop->run_dir + "/samples.txt", samples);
+  std::cout << sample_text;
+  written = training::WriteFileAtomically(loop->run_dir + "/samples.txt", sample_text);
   if (!written.ok()) return Fail(written);
   return 0;
 }

@@ -60,6 +60,18 @@ TEST(WikiMainTest, RunDirTakesThePlaceOfOutDir) {
   EXPECT_FALSE(fs::exists(out_dir));
 }
 
+// The samples after training take their prompts from the validation text, which may be shorter
+// than a prompt: 30 newlines leave 3 characters for validation.
+TEST(WikiMainTest, SamplesFromAValidationTextShorterThanAPrompt) {
+  const std::string path = Dir("newlines") + ".txt";
+  std::ofstream(path) << std::string(30, '\n');
+  const std::string out_dir = Dir("newlines_run");
+  const CliResult r = RunWiki(absl::StrCat("--text_file=", path, " --out_dir=", out_dir,
+                                           " --context=2 --samples=2"));
+  ASSERT_EQ(r.exit_code, 0) << r.stdout_text;
+  EXPECT_NE(r.stdout_text.find("--- sample 2"), std::string::npos) << r.stdout_text;
+}
+
 TEST(WikiMainTest, EmptyOutDirIsAnError) {
   const CliResult r = RunWiki(absl::StrCat("--text_file=", WriteText("empty_text"), " --out_dir="));
   EXPECT_NE(r.exit_code, 0);
