@@ -28,6 +28,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -558,6 +559,14 @@ absl::Status Run() {
   if (absl::GetFlag(FLAGS_repetitions) < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("--repetitions=", absl::GetFlag(FLAGS_repetitions), " must be >= 0"));
+  }
+  for (const auto& [name, value] : {std::pair<const char*, double>{"min_time",
+                                                                   absl::GetFlag(FLAGS_min_time)},
+                                    {"max_dense_mib", absl::GetFlag(FLAGS_max_dense_mib)}}) {
+    if (!(std::isfinite(value) && value >= 0)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", name, "=", value, " must be >= 0 (0: the preset's value)"));
+    }
   }
 
   const std::string out_flag = absl::GetFlag(FLAGS_out);

@@ -17,11 +17,13 @@
 // the same cells and colour bar without text. Rows are queries, columns keys.
 #include <algorithm>
 #include <cstdint>
+#include <exception>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include <ATen/ATen.h>
+#include <c10/util/Exception.h>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -55,6 +57,25 @@ ABSL_FLAG(std::string, text, "", "model: the text to run the model on.");
 
 namespace sf::visualize {
 namespace {
+
+// Upper bounds on the cell flags: larger cells only blow up the pictures (a PNG cell of 2000
+// px makes a 16-token panel 32000 px wide).
+constexpr int64_t kMaxPngCell = 64;
+constexpr double kMaxSvgCell = 100.0;
+
+absl::Status CheckCellFlags() {
+  const int64_t png_cell = absl::GetFlag(FLAGS_png_cell);
+  if (png_cell < 0 || png_cell > kMaxPngCell) {
+    return absl::InvalidArgumentError(absl::StrCat("--png_cell must be in [0, ", kMaxPngCell,
+                                                   "] (0: automatic), got ", png_cell));
+  }
+  const double svg_cell = absl::GetFlag(FLAGS_svg_cell);
+  if (!(svg_cell >= 0.0 && svg_cell <= kMaxSvgCell)) {
+    return absl::InvalidArgumentError(absl::StrCat("--svg_cell must be in [0, ", kMaxSvgCell,
+                                                   "] (0: automatic), got ", svg_cell));
+  }
+  return absl::OkStatus();
+}
 
 int64_t PngCell(int64_t length) {
   const int64_t flag = absl::GetFlag(FLAGS_png_cell);
@@ -178,14 +199,19 @@ int Run() {
   std::cerr << runtime::RuntimeBanner() << "\n";
   const std::string mode = absl::GetFlag(FLAGS_mode);
   const std::string out_dir = runtime::ResolveUserPath(absl::GetFlag(FLAGS_out_dir));
-  absl::Status status;
-  if (mode != "patterns" && mode != "model") {
+  absl::Status status = CheckCellFlags();
+  if (status.ok() && mode != "patterns" && mode != "model") {
     status = absl::InvalidArgumentError(
         absl::StrCat("--mode must be patterns or model, got \"", mode, "\""));
-  } else {
-    status = training::CreateDirectories(out_dir);
   }
-  if (status.ok()) status = mode == "patterns" ? RunPatterns(out_dir) : RunModel(out_dir);
+  if (status.ok()) status = training::CreateDirectories(out_dir);
+  try {
+    if (status.ok()) status = mode == "patterns" ? RunPatterns(out_dir) : RunModel(out_dir);
+  } catch (const c10::Error& e) {
+    status = absl::InternalError(e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    status = absl::InternalError(e.what());
+  }
   if (!status.ok()) {
     std::cerr << "error: " << status.message() << "\n";
     return 1;
