@@ -34,6 +34,13 @@ int main(int argc, char** argv) {
               << "\n";
     return 1;
   }
+  // Three n x n float32 matrices; 16384 (3 GiB) is already more than a quick check needs.
+  constexpr int kMaxSize = 16384;
+  if (n > kMaxSize) {
+    std::cerr << "error: --size must be at most " << kMaxSize << " (three " << kMaxSize << " x "
+              << kMaxSize << " float32 matrices take 3 GiB), got " << n << "\n";
+    return 1;
+  }
   at::Tensor a = at::randn({n, n});
   at::Tensor b = at::randn({n, n});
   at::Tensor c = at::mm(a, b);

@@ -98,6 +98,10 @@ absl::StatusOr<ModelAttention> ComputeModelAttention(ModelTask task,
                                                      const std::string& checkpoint_path,
                                                      const std::string& text) {
   std::error_code error;
+  if (std::filesystem::is_directory(checkpoint_path, error)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--checkpoint ", checkpoint_path, " is a folder; name the .sfckpt file in it"));
+  }
   if (!std::filesystem::is_regular_file(checkpoint_path, error)) {
     return absl::NotFoundError(absl::StrCat("checkpoint not found: ", checkpoint_path,
                                             error ? absl::StrCat(" (", error.message(), ")") : ""));

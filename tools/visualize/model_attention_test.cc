@@ -1,6 +1,7 @@
 #include "tools/visualize/model_attention.h"
 
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -127,6 +128,18 @@ TEST(ComputeModelAttentionTest, MissingCheckpointIsNotFoundNamingThePath) {
     ASSERT_FALSE(a.ok());
     EXPECT_EQ(a.status().code(), absl::StatusCode::kNotFound);
     EXPECT_NE(a.status().message().find(path), absl::string_view::npos) << a.status();
+  }
+}
+
+TEST(ComputeModelAttentionTest, AFolderAsCheckpointIsNamedAsSuch) {
+  const std::string folder = TempPath("a-run-folder");
+  std::filesystem::create_directories(folder);
+  for (ModelTask task : {ModelTask::kImdb, ModelTask::kWiki}) {
+    absl::StatusOr<ModelAttention> a = ComputeModelAttention(task, folder, "hello");
+    ASSERT_FALSE(a.ok());
+    EXPECT_EQ(a.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(a.status().message().find(folder + " is a folder"), absl::string_view::npos)
+        << a.status();
   }
 }
 
