@@ -100,7 +100,7 @@ absl::StatusOr<ModelAttention> ComputeModelAttention(ModelTask task,
   std::error_code error;
   if (std::filesystem::is_directory(checkpoint_path, error)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "--checkpoint ", checkpoint_path, " is a folder; name the .sfckpt file in it"));
+        "checkpoint ", checkpoint_path, " is a folder; name the .sfckpt file in it"));
   }
   if (!std::filesystem::is_regular_file(checkpoint_path, error)) {
     return absl::NotFoundError(absl::StrCat("checkpoint not found: ", checkpoint_path,

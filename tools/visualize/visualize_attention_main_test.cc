@@ -1,5 +1,4 @@
 // The visualize_attention binary with bad drawing flags: a clear error before any work.
-#include <filesystem>
 #include <string>
 
 #include <gtest/gtest.h>
