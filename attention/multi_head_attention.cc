@@ -1,7 +1,9 @@
 #include "attention/multi_head_attention.h"
 
+#include <algorithm>
 #include <limits>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include <ATen/ops/_scaled_dot_product_attention.h>
@@ -119,24 +121,73 @@ void CheckKeyValue(const at::Tensor& query, const at::Tensor& key, const at::Ten
               value.sizes(), ")");
 }
 
+// True when `t` is the leading positions of `buffer` (same memory and layout) and no tensor
+// but these two uses the memory: then writing past `t` in place changes nothing anyone else
+// holds. A copy of the cache shares `t` itself (use count 2); any other view of the buffer,
+// a truncated cache's old prefix included, is one more tensor on the storage.
+bool IsGrowablePrefix(const at::Tensor& t, const at::Tensor& buffer) {
+  return t.defined() && buffer.defined() && t.use_count() == 1 &&
+         t.storage().is_alias_of(buffer.storage()) && buffer.storage().use_count() == 2 &&
+         t.data_ptr() == buffer.data_ptr() && t.dtype() == buffer.dtype() &&
+         t.device() == buffer.device() && t.dim() == 4 && t.size(0) == buffer.size(0) &&
+         t.size(1) == buffer.size(1) && t.size(3) == buffer.size(3) &&
+         t.size(2) <= buffer.size(2) && t.strides() == buffer.strides();
+}
+
+// Appends `added` [B, H, n, Dh] after `*prefix` in `*buffer`, starting a new buffer (capacity
+// at least doubled) when the old one is missing, shared, or full; `*prefix` becomes the whole.
+void AppendInPlace(at::Tensor* prefix, at::Tensor* buffer, const at::Tensor& added) {
+  const int64_t length = prefix->defined() && prefix->dim() == 4 ? prefix->size(2) : 0;
+  const int64_t needed = length + added.size(2);
+  const bool growable = IsGrowablePrefix(*prefix, *buffer) && added.dtype() == buffer->dtype() &&
+                        added.device() == buffer->device() && added.size(0) == buffer->size(0) &&
+                        added.size(1) == buffer->size(1) && added.size(3) == buffer->size(3);
+  if (!growable || needed > buffer->size(2)) {
+    const int64_t capacity = std::max<int64_t>({needed, 2 * length, 16});
+    at::Tensor grown =
+        at::empty({added.size(0), added.size(1), capacity, added.size(3)}, added.options());
+    if (length > 0) grown.narrow(2, 0, length).copy_(*prefix);
+    *buffer = std::move(grown);
+  }
+  buffer->narrow(2, length, added.size(2)).copy_(added);
+  *prefix = buffer->narrow(2, 0, needed);
+}
+
 // Appends the new keys/values to the cache and returns the whole cached prefix.
 void AppendToCache(KeyValueCache* cache, at::Tensor* k, at::Tensor* v) {
-  if (cache->keys.defined()) {
+  const bool cached = cache->length() > 0;
+  if (cached) {
     TORCH_CHECK(cache->keys.size(0) == k->size(0) && cache->keys.size(1) == k->size(1) &&
                     cache->keys.size(3) == k->size(3),
                 kName, ": the KeyValueCache holds keys of shape ", cache->keys.sizes(),
                 " but the new keys are ", k->sizes(), " ([batch, heads, len, head_dim])");
-    cache->keys = at::cat({cache->keys, *k}, 2);
-    cache->values = at::cat({cache->values, *v}, 2);
+  }
+  const bool needs_graph =
+      at::GradMode::is_enabled() &&
+      (k->requires_grad() || v->requires_grad() ||
+       (cached && (cache->keys.requires_grad() || cache->values.requires_grad())));
+  if (needs_graph) {
+    cache->key_buffer = at::Tensor();
+    cache->value_buffer = at::Tensor();
+    cache->keys = cached ? at::cat({cache->keys, *k}, 2) : *k;
+    cache->values = cached ? at::cat({cache->values, *v}, 2) : *v;
   } else {
-    cache->keys = *k;
-    cache->values = *v;
+    AppendInPlace(&cache->keys, &cache->key_buffer, *k);
+    AppendInPlace(&cache->values, &cache->value_buffer, *v);
   }
   *k = cache->keys;
   *v = cache->values;
 }
 
 }  // namespace
+
+void KeyValueCache::Truncate(int64_t new_length) {
+  TORCH_CHECK(new_length >= 0 && new_length <= length(), "KeyValueCache::Truncate: length ",
+              new_length, " is outside [0, ", length(), "]");
+  if (new_length == length()) return;
+  keys = keys.narrow(2, 0, new_length);
+  values = values.narrow(2, 0, new_length);
+}
 
 AttentionBackend ParseAttentionBackend(const std::string& name) {
   if (name == "reference") return AttentionBackend::kReference;

@@ -55,11 +55,27 @@ struct MultiHeadAttentionOptions {
 };
 
 // Keys and values of earlier steps, per layer, [batch, heads, len_cached, head_dim].
+//
+// Without autograd (NoGradGuard or inputs that need no gradient), `keys` and `values` are the
+// leading positions of buffers with room to grow, whose capacity doubles when full: appending
+// a token copies only its own keys/values, not the whole prefix. A buffer is written in place
+// only while the cache's `keys`/`values` are the only tensors on it; a copy of the cache, a
+// tensor taken from it and still held, or `keys`/`values` replaced by the caller (sliced,
+// reordered) make the next append start a new buffer, so tensors taken from a cache never
+// change. With gradients the prefix is concatenated anew at each step, so that backward sees
+// every step's keys.
 struct KeyValueCache {
   at::Tensor keys;
   at::Tensor values;
   int64_t length() const { return keys.defined() ? keys.size(2) : 0; }
-  void Reset() { keys = at::Tensor(); values = at::Tensor(); }
+  void Reset() { *this = KeyValueCache(); }
+  // Keeps the first `length` positions (0 <= length <= length()); later appends write after
+  // them, in place when nothing else holds the buffer.
+  void Truncate(int64_t length);
+
+  // Storage of the grow-in-place path: [batch, heads, capacity, head_dim].
+  at::Tensor key_buffer;
+  at::Tensor value_buffer;
 };
 
 struct AttentionOutput {

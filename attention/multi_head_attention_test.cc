@@ -269,6 +269,16 @@ TEST(MultiHeadAttentionTest, GradientsPassFiniteDifferenceCheck) {
   }
 }
 
+// Runs `call` and checks that it throws c10::Error whose message contains every fragment.
+void ExpectError(const std::function<void()>& call, const std::vector<std::string>& fragments) {
+  try {
+    call();
+    ADD_FAILURE() << "expected c10::Error";
+  } catch (const c10::Error& e) {
+    for (const std::string& fragment : fragments) EXPECT_THAT(e.what(), HasSubstr(fragment));
+  }
+}
+
 // Feeds `x` to the module in chunks of the given sizes through one cache.
 at::Tensor DecodeInChunks(MultiHeadAttention& mha, const at::Tensor& x,
                           const std::vector<int64_t>& chunks, const MaskSpec& spec) {
@@ -288,6 +298,9 @@ TEST(MultiHeadAttentionTest, IncrementalDecodingMatchesFullCausalAttention) {
   at::manual_seed(4);
   const std::vector<MaskSpec> specs = {MaskSpec::Causal(),
                                        MaskSpec::Causal().WithSlidingWindow(2, 0)};
+  // With gradients the cache concatenates; without, it appends into its buffers.
+  for (bool grad : {true, false}) {
+  const c10::AutoGradMode grad_mode(grad);
   for (at::ScalarType dtype : {at::kFloat, at::kDouble}) {
     for (AttentionBackend backend : {AttentionBackend::kReference, AttentionBackend::kLibTorch}) {
       MultiHeadAttention mha(MultiHeadAttentionOptions(12, 3).backend(backend));
@@ -300,11 +313,130 @@ TEST(MultiHeadAttentionTest, IncrementalDecodingMatchesFullCausalAttention) {
              std::vector<std::vector<int64_t>>{{1, 1, 1, 1, 1, 1, 1}, {3, 1, 3}, {7}}) {
           EXPECT_LE(MaxAbsDiff(DecodeInChunks(mha, x, chunks, specs[i]), full), Tolerance(dtype))
               << "spec " << i << " chunks " << chunks.size() << " dtype " << dtype
-              << " backend " << AttentionBackendName(backend);
+              << " backend " << AttentionBackendName(backend) << " grad " << grad;
         }
       }
     }
   }
+  }
+}
+
+TEST(MultiHeadAttentionTest, CacheGrowsInPlaceWithoutGradients) {
+  at::manual_seed(7);
+  const c10::NoGradGuard no_grad;
+  MultiHeadAttention mha(MultiHeadAttentionOptions(8, 2));
+  mha->eval();
+  const at::Tensor x = at::randn({2, 40, 8});
+  const at::Tensor full = mha->forward(x, x, x, MaskSpec::Causal()).output;
+  KeyValueCache cache;
+  std::vector<at::Tensor> outputs;
+  std::vector<int64_t> capacities;
+  std::vector<const void*> buffers;
+  for (int64_t t = 0; t < 40; ++t) {
+    const at::Tensor step = x.narrow(1, t, 1);
+    outputs.push_back(mha->forward(step, step, step, MaskSpec::Causal(), &cache).output);
+    ASSERT_TRUE(cache.key_buffer.defined());
+    EXPECT_EQ(cache.keys.data_ptr(), cache.key_buffer.data_ptr());
+    EXPECT_EQ(cache.values.data_ptr(), cache.value_buffer.data_ptr());
+    if (capacities.empty() || capacities.back() != cache.key_buffer.size(2)) {
+      capacities.push_back(cache.key_buffer.size(2));
+      buffers.push_back(cache.key_buffer.data_ptr());
+    }
+  }
+  EXPECT_LE(MaxAbsDiff(at::cat(outputs, 1), full), 1e-5);
+  // Three buffers for forty appends: the capacity doubled when full.
+  EXPECT_EQ(capacities, (std::vector<int64_t>{16, 32, 64}));
+  EXPECT_EQ(std::set<const void*>(buffers.begin(), buffers.end()).size(), 3u);
+
+  // A tensor taken from the cache and still held never changes: the next append after a
+  // truncation goes to a new buffer instead of over its positions.
+  const at::Tensor held = cache.keys;
+  const at::Tensor held_copy = held.clone();
+  const void* before = cache.key_buffer.data_ptr();
+  cache.Truncate(10);
+  const at::Tensor step = at::randn({2, 1, 8});
+  mha->forward(step, step, step, MaskSpec::Causal(), &cache);
+  EXPECT_TRUE(at::equal(held, held_copy));
+  EXPECT_NE(cache.key_buffer.data_ptr(), before);
+  EXPECT_EQ(cache.length(), 11);
+  // Once nothing else holds it, the new buffer grows in place again.
+  const void* now = cache.key_buffer.data_ptr();
+  mha->forward(step, step, step, MaskSpec::Causal(), &cache);
+  EXPECT_EQ(cache.key_buffer.data_ptr(), now);
+}
+
+TEST(MultiHeadAttentionTest, CopiesOfACacheDoNotShareAppends) {
+  at::manual_seed(8);
+  const c10::NoGradGuard no_grad;
+  MultiHeadAttention mha(MultiHeadAttentionOptions(8, 2));
+  mha->eval();
+  const at::Tensor prefix = at::randn({1, 3, 8});
+  const at::Tensor a = at::randn({1, 1, 8});
+  const at::Tensor b = at::randn({1, 1, 8});
+  const auto continued = [&](const at::Tensor& next) {
+    const at::Tensor whole = at::cat({prefix, next}, 1);
+    return mha->forward(whole, whole, whole, MaskSpec::Causal()).output.narrow(1, 3, 1);
+  };
+  KeyValueCache first;
+  mha->forward(prefix, prefix, prefix, MaskSpec::Causal(), &first);
+  KeyValueCache second = first;  // shares the buffers until one of them appends
+  const at::Tensor out_a = mha->forward(a, a, a, MaskSpec::Causal(), &first).output;
+  const at::Tensor out_b = mha->forward(b, b, b, MaskSpec::Causal(), &second).output;
+  EXPECT_LE(MaxAbsDiff(out_a, continued(a)), 1e-5);
+  EXPECT_LE(MaxAbsDiff(out_b, continued(b)), 1e-5);
+  // Each copy ends with its own fourth position.
+  EXPECT_FALSE(at::equal(first.keys.narrow(2, 3, 1), second.keys.narrow(2, 3, 1)));
+  EXPECT_TRUE(at::equal(first.keys.narrow(2, 0, 3), second.keys.narrow(2, 0, 3)));
+
+  // Keys replaced by the caller (here sliced) are never written through.
+  KeyValueCache sliced;
+  mha->forward(prefix, prefix, prefix, MaskSpec::Causal(), &sliced);
+  const at::Tensor all_keys = sliced.keys.clone();
+  const at::Tensor held = sliced.keys;
+  sliced.keys = sliced.keys.slice(2, 0, 2);
+  sliced.values = sliced.values.slice(2, 0, 2);
+  mha->forward(a, a, a, MaskSpec::Causal(), &sliced);
+  EXPECT_TRUE(at::equal(held, all_keys));
+  EXPECT_EQ(sliced.length(), 3);
+}
+
+TEST(MultiHeadAttentionTest, TruncatedCacheDecodesAgainFromThere) {
+  at::manual_seed(9);
+  for (bool grad : {true, false}) {
+    const c10::AutoGradMode grad_mode(grad);
+    MultiHeadAttention mha(MultiHeadAttentionOptions(8, 2));
+    mha->eval();
+    const at::Tensor x = at::randn({2, 7, 8});
+    const at::Tensor full = mha->forward(x, x, x, MaskSpec::Causal()).output;
+    KeyValueCache cache;
+    mha->forward(x, x, x, MaskSpec::Causal(), &cache);
+    mha->forward(at::randn({2, 2, 8}), at::randn({2, 2, 8}), at::randn({2, 2, 8}),
+                 MaskSpec::Causal(), &cache);
+    EXPECT_EQ(cache.length(), 9);
+    cache.Truncate(4);
+    EXPECT_EQ(cache.length(), 4);
+    const at::Tensor rest = x.narrow(1, 4, 3);
+    const at::Tensor out = mha->forward(rest, rest, rest, MaskSpec::Causal(), &cache).output;
+    EXPECT_LE(MaxAbsDiff(out, full.narrow(1, 4, 3)), 1e-5) << "grad " << grad;
+    cache.Truncate(0);
+    EXPECT_EQ(cache.length(), 0);
+    const at::Tensor again = mha->forward(x, x, x, MaskSpec::Causal(), &cache).output;
+    EXPECT_LE(MaxAbsDiff(again, full), 1e-5) << "grad " << grad;
+    ExpectError([&] { cache.Truncate(8); }, {"length 8", "[0, 7]"});
+    ExpectError([&] { cache.Truncate(-1); }, {"length -1"});
+  }
+}
+
+TEST(MultiHeadAttentionTest, GradientsFlowThroughTheCachedSteps) {
+  at::manual_seed(10);
+  MultiHeadAttention mha(MultiHeadAttentionOptions(8, 2));
+  const at::Tensor x = at::randn({2, 5, 8});
+  mha->forward(x, x, x, MaskSpec::Causal()).output.square().sum().backward();
+  const at::Tensor full_grad = mha->in_proj_weight.grad().clone();
+  mha->zero_grad();
+  const at::Tensor decoded = DecodeInChunks(mha, x, {2, 1, 2}, MaskSpec::Causal());
+  decoded.square().sum().backward();
+  EXPECT_LE(MaxAbsDiff(mha->in_proj_weight.grad(), full_grad), 1e-5);
 }
 
 TEST(MultiHeadAttentionTest, CrossAttentionReusesACachedMemory) {
@@ -359,16 +491,6 @@ TEST(MultiHeadAttentionTest, BackendNamesRoundTrip) {
     FAIL() << "expected c10::Error";
   } catch (const c10::Error& e) {
     EXPECT_THAT(e.what(), HasSubstr("\"flash\""));
-  }
-}
-
-// Runs `call` and checks that it throws c10::Error whose message contains every fragment.
-void ExpectError(const std::function<void()>& call, const std::vector<std::string>& fragments) {
-  try {
-    call();
-    ADD_FAILURE() << "expected c10::Error";
-  } catch (const c10::Error& e) {
-    for (const std::string& fragment : fragments) EXPECT_THAT(e.what(), HasSubstr(fragment));
   }
 }
 

@@ -17,6 +17,9 @@ void ReorderKeyValues(attention::KeyValueCache& cache, const at::Tensor& indices
   if (cache.keys.defined()) {
     cache.keys = at::index_select(cache.keys, 0, indices);
     cache.values = at::index_select(cache.values, 0, indices);
+    // The next append starts new buffers from the reordered rows; the old ones go now.
+    cache.key_buffer = at::Tensor();
+    cache.value_buffer = at::Tensor();
   }
 }
 

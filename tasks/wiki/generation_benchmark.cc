@@ -50,10 +50,7 @@ void BM_NextToken(benchmark::State& state) {
     at::Tensor hidden;
     if (use_cache) {
       hidden = model->forward(history.slice(1, kContext), &cache).hidden;
-      for (attention::KeyValueCache& layer : cache.layers) {
-        layer.keys = layer.keys.slice(2, 0, kContext);
-        layer.values = layer.values.slice(2, 0, kContext);
-      }
+      for (attention::KeyValueCache& layer : cache.layers) layer.Truncate(kContext);
     } else {
       hidden = model->forward(history).hidden;
     }
