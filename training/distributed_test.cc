@@ -174,6 +174,35 @@ TEST(DistributedTest, OnlyRankZeroWritesCheckpoints) {
   EXPECT_FALSE(fs::exists(dir + "_1"));
 }
 
+// Each rank draws its own dropout masks from a generator that rank 0's checkpoint does not
+// hold: a run resumed in the middle must still draw the masks an uninterrupted one draws.
+TEST(DistributedTest, AResumedRunWithDropoutEndsWhereAnUninterruptedOneDoes) {
+  const std::string dir = TempPath("dropout_resume");
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const auto run_pair = [&](const std::vector<std::string>& args, const std::string& name) {
+    const int port = FreePort();
+    Worker rank0(Concat(Concat(RankArgs(2, 0, port, 30), args),
+                        {"--out=" + dir + "/" + name + ".safetensors"}),
+                 dir + "/" + name + "_rank0.log");
+    Worker rank1(Concat(RankArgs(2, 1, port, 30), args), dir + "/" + name + "_rank1.log");
+    EXPECT_EQ(rank0.Wait(std::chrono::seconds(60)), 0) << rank0.Output();
+    EXPECT_EQ(rank1.Wait(std::chrono::seconds(60)), 0) << rank1.Output();
+  };
+  const std::vector<std::string> common = {"--optimizer=adamw", "--dropout=0.5"};
+  run_pair(Concat(common, {"--steps=6", "--checkpoint_dir=" + dir + "/whole"}), "whole");
+  run_pair(Concat(common, {"--steps=3", "--checkpoint_dir=" + dir + "/parts"}), "first");
+  run_pair(Concat(common, {"--steps=6", "--checkpoint_dir=" + dir + "/parts", "--resume"}),
+           "resumed");
+  const NamedTensors whole = LoadParameters(dir + "/whole.safetensors");
+  const NamedTensors resumed = LoadParameters(dir + "/resumed.safetensors");
+  ASSERT_EQ(whole.size(), resumed.size());
+  ASSERT_FALSE(whole.empty());
+  for (size_t i = 0; i < whole.size(); ++i) {
+    EXPECT_TRUE(torch::equal(whole[i].second, resumed[i].second)) << whole[i].first;
+  }
+}
+
 constexpr int kTimeoutSeconds = 5;
 // Far above the timeout; only a hang would come near it.
 constexpr std::chrono::seconds kExitLimit(kTimeoutSeconds + 25);

@@ -1,5 +1,5 @@
 // One rank of the data-parallel tests (distributed_test.cc starts several): trains a small
-// regressor without dropout through RunTrainLoop on a fixed data set, taking its shard of every
+// regressor (with --dropout, a different mask on every rank) through RunTrainLoop on a fixed data set, taking its shard of every
 // global batch, and rank 0 writes the final parameters as safetensors. --die_at_step and
 // --hang_at_step make rank 1 fail in the middle of the run, as a crashed or stuck peer would.
 //
@@ -35,6 +35,8 @@ ABSL_FLAG(std::string, out, "", "Rank 0 writes the final parameters here (safete
 ABSL_FLAG(std::string, checkpoint_dir, "", "Passed to the loop.");
 ABSL_FLAG(int64_t, die_at_step, -1, "Rank 1 kills itself (SIGKILL) at this update.");
 ABSL_FLAG(int64_t, hang_at_step, -1, "Rank 1 stops responding at this update.");
+ABSL_FLAG(double, dropout, 0.0, "Dropout on the hidden layer (a different mask on every rank).");
+ABSL_FLAG(bool, resume, false, "Continue from --checkpoint_dir.");
 
 namespace {
 
@@ -45,7 +47,9 @@ struct RegressorImpl : torch::nn::Module {
     // Never used by forward: its gradient must stay consistent across the ranks too.
     unused = register_module("unused", torch::nn::Linear(2, 2));
   }
-  torch::Tensor forward(const torch::Tensor& x) { return fc2(torch::tanh(fc1(x))); }
+  torch::Tensor forward(const torch::Tensor& x, double dropout) {
+    return fc2(torch::dropout(torch::tanh(fc1(x)), dropout, is_training()));
+  }
   torch::nn::Linear fc1{nullptr}, fc2{nullptr}, unused{nullptr};
 };
 TORCH_MODULE(Regressor);
@@ -95,6 +99,8 @@ int main(int argc, char** argv) {
   loop.log_every = 1;
   loop.show_progress = false;
   loop.checkpoint_dir = absl::GetFlag(FLAGS_checkpoint_dir);
+  loop.resume = absl::GetFlag(FLAGS_resume);
+  const double dropout = absl::GetFlag(FLAGS_dropout);
   loop.distributed = group->get();
   const int64_t per_rank = absl::GetFlag(FLAGS_per_rank_batch);
   const int64_t die_at = absl::GetFlag(FLAGS_die_at_step);
@@ -112,7 +118,7 @@ int main(int argc, char** argv) {
     const std::vector<int64_t> shard = sf::training::ShardIndices(batch, ctx.rank, ctx.world_size);
     const torch::Tensor index = torch::tensor(shard, torch::kLong);
     const torch::Tensor loss = torch::nn::functional::mse_loss(
-        model->forward(x.index_select(0, index)), y.index_select(0, index));
+        model->forward(x.index_select(0, index), dropout), y.index_select(0, index));
     return sf::training::StepOutput{loss, static_cast<int64_t>(shard.size())};
   };
   absl::StatusOr<sf::training::TrainResult> result =

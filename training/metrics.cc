@@ -233,10 +233,23 @@ ThroughputMeter::ThroughputMeter(Clock clock) : clock_(std::move(clock)) {
 
 void ThroughputMeter::Start() {
   start_ = clock_();
+  paused_at_ = -1.0;
   count_ = 0;
 }
 
-double ThroughputMeter::ElapsedSeconds() const { return clock_() - start_; }
+void ThroughputMeter::Pause() {
+  if (paused_at_ < 0) paused_at_ = clock_();
+}
+
+void ThroughputMeter::Resume() {
+  if (paused_at_ < 0) return;
+  start_ += clock_() - paused_at_;
+  paused_at_ = -1.0;
+}
+
+double ThroughputMeter::ElapsedSeconds() const {
+  return (paused_at_ >= 0 ? paused_at_ : clock_()) - start_;
+}
 
 double ThroughputMeter::Rate() const {
   const double elapsed = ElapsedSeconds();

@@ -140,6 +140,10 @@ class ThroughputMeter {
   void Start();
   void Add(int64_t items) { count_ += items; }
   int64_t count() const { return count_; }
+  // Time between Pause and Resume is not counted (e.g. an evaluation inside a window of
+  // training steps). Pausing twice, or resuming a running meter, changes nothing.
+  void Pause();
+  void Resume();
   double ElapsedSeconds() const;
   // 0 until some time has passed.
   double Rate() const;
@@ -147,6 +151,7 @@ class ThroughputMeter {
  private:
   Clock clock_;
   double start_ = 0.0;
+  double paused_at_ = -1.0;  // < 0: running
   int64_t count_ = 0;
 };
 

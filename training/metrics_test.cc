@@ -163,5 +163,26 @@ TEST(ThroughputMeterTest, ItemsPerSecondOnAFakeClock) {
   EXPECT_DOUBLE_EQ(t.Rate(), 10.0);
 }
 
+TEST(ThroughputMeterTest, PausedTimeIsNotCounted) {
+  double now = 0.0;
+  ThroughputMeter t([&now] { return now; });
+  t.Add(100);
+  now = 1.0;
+  t.Pause();
+  t.Pause();  // no effect
+  now = 31.0;  // an evaluation
+  EXPECT_DOUBLE_EQ(t.ElapsedSeconds(), 1.0);
+  t.Resume();
+  t.Resume();  // no effect
+  now = 2.0 + 30.0;
+  t.Add(100);
+  EXPECT_DOUBLE_EQ(t.ElapsedSeconds(), 2.0);
+  EXPECT_DOUBLE_EQ(t.Rate(), 100.0);
+  t.Pause();
+  t.Start();  // a new window runs
+  now = 33.0;
+  EXPECT_DOUBLE_EQ(t.ElapsedSeconds(), 1.0);
+}
+
 }  // namespace
 }  // namespace sf::training

@@ -1,16 +1,40 @@
 #include "training/run_log.h"
 
 #include <cerrno>
+#include <filesystem>
 #include <system_error>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "training/file_io.h"
 
 namespace sf::training {
 namespace {
 
 std::string ErrnoText() { return std::error_code(errno, std::generic_category()).message(); }
+
+// Rewrites the JSON-lines file at `path`, if there is one, without the records whose "step" is
+// past `keep_through_step` (or that are not such records: a line cut short by a crash).
+absl::Status DropRecordsAfter(const std::string& path, int64_t keep_through_step) {
+  std::error_code error;
+  if (!std::filesystem::exists(path, error)) return absl::OkStatus();
+  absl::StatusOr<std::string> text = ReadFileToString(path);
+  if (!text.ok()) return text.status();
+  std::string kept;
+  bool dropped = false;
+  for (absl::string_view line : absl::StrSplit(*text, '\n', absl::SkipEmpty())) {
+    const nlohmann::json record = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (record.is_object() && record.contains("step") && record["step"].is_number_integer() &&
+        record["step"].get<int64_t>() <= keep_through_step) {
+      absl::StrAppend(&kept, line, "\n");
+    } else {
+      dropped = true;
+    }
+  }
+  return dropped ? WriteFileAtomically(path, kept) : absl::OkStatus();
+}
 
 }  // namespace
 
@@ -43,11 +67,14 @@ RunLogger::RunLogger(std::string run_dir, std::unique_ptr<JsonLinesWriter> jsonl
                      std::unique_ptr<EventWriter> events)
     : run_dir_(std::move(run_dir)), jsonl_(std::move(jsonl)), events_(std::move(events)) {}
 
-absl::StatusOr<std::unique_ptr<RunLogger>> RunLogger::Open(const std::string& run_dir) {
+absl::StatusOr<std::unique_ptr<RunLogger>> RunLogger::Open(const std::string& run_dir,
+                                                           int64_t keep_through_step) {
   absl::Status s = CreateDirectories(run_dir);
   if (!s.ok()) return s;
-  absl::StatusOr<std::unique_ptr<JsonLinesWriter>> jsonl =
-      JsonLinesWriter::Open(run_dir + "/metrics.jsonl");
+  const std::string metrics_path = run_dir + "/metrics.jsonl";
+  s = DropRecordsAfter(metrics_path, keep_through_step);
+  if (!s.ok()) return s;
+  absl::StatusOr<std::unique_ptr<JsonLinesWriter>> jsonl = JsonLinesWriter::Open(metrics_path);
   if (!jsonl.ok()) return jsonl.status();
   absl::StatusOr<std::unique_ptr<EventWriter>> events = EventWriter::Open(run_dir);
   if (!events.ok()) return events.status();

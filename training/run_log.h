@@ -1,5 +1,6 @@
 // The files a training run leaves in its run directory:
-//   metrics.jsonl             one JSON object per logged step, appended (resumed runs continue it)
+//   metrics.jsonl             one JSON object per logged step, appended (resumed runs continue it
+//                             from their checkpoint's step; a fresh run starts it anew)
 //   events.out.tfevents.*     the same scalars for TensorBoard
 //   final_metrics.json        the run's summary, written atomically at the end
 //
@@ -14,6 +15,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <map>
 #include <memory>
 #include <string>
@@ -49,7 +51,12 @@ absl::Status WriteJsonFile(const std::string& path, const nlohmann::json& value)
 class RunLogger {
  public:
   // Creates `run_dir` if needed, opens metrics.jsonl for appending and a new event file.
-  static absl::StatusOr<std::unique_ptr<RunLogger>> Open(const std::string& run_dir);
+  // Records of metrics.jsonl past `keep_through_step` are dropped first: a run resumed from
+  // step S passes S (the steps after it are logged again), a fresh run -1 (it replaces an
+  // earlier run's log in the same folder).
+  static absl::StatusOr<std::unique_ptr<RunLogger>> Open(
+      const std::string& run_dir,
+      int64_t keep_through_step = std::numeric_limits<int64_t>::max());
 
   // {"step": step, "wall_time": seconds, <name>: value...} to metrics.jsonl and TensorBoard.
   absl::Status Log(int64_t step, const std::map<std::string, double>& scalars);

@@ -46,6 +46,35 @@ TEST(RunLogTest, AppendsJsonLinesAcrossReopens) {
   EXPECT_EQ(event_files, 2);
 }
 
+TEST(RunLogTest, DropsTheRecordsPastTheStepItContinuesFrom) {
+  const std::string dir = FreshDir("resume");
+  {
+    auto log = RunLogger::Open(dir);
+    ASSERT_TRUE(log.ok());
+    for (int64_t step : {1, 2, 3, 4}) ASSERT_TRUE((*log)->Log(step, {{"x", 1.0}}).ok());
+  }
+  // A line cut short by a crash goes too.
+  std::string text = *ReadFileToString(dir + "/metrics.jsonl");
+  ASSERT_TRUE(WriteFileAtomically(dir + "/metrics.jsonl", text + "{\"step\": 5, \"x\"").ok());
+  const auto steps = [&] {
+    std::vector<int64_t> out;
+    for (absl::string_view line : absl::StrSplit(*ReadFileToString(dir + "/metrics.jsonl"), '\n',
+                                                 absl::SkipEmpty())) {
+      out.push_back(nlohmann::json::parse(line)["step"].get<int64_t>());
+    }
+    return out;
+  };
+  {
+    auto log = RunLogger::Open(dir, /*keep_through_step=*/2);
+    ASSERT_TRUE(log.ok()) << log.status();
+    EXPECT_EQ(steps(), (std::vector<int64_t>{1, 2}));
+    ASSERT_TRUE((*log)->Log(3, {{"x", 2.0}}).ok());
+  }
+  EXPECT_EQ(steps(), (std::vector<int64_t>{1, 2, 3}));
+  ASSERT_TRUE(RunLogger::Open(dir, /*keep_through_step=*/-1).ok());
+  EXPECT_TRUE(steps().empty());
+}
+
 TEST(RunLogTest, NonFiniteValuesBecomeNullInJson) {
   const std::string dir = FreshDir("nan");
   auto log = RunLogger::Open(dir);

@@ -1,5 +1,8 @@
 #include "training/train_flags.h"
 
+#include <cmath>
+#include <limits>
+
 #include "absl/flags/flag.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -45,6 +48,16 @@ absl::Status AtLeast(const char* flag, T value, T minimum) {
       absl::StrCat("--", flag, " must be at least ", minimum, ", got ", value));
 }
 
+// The optimizers keep their hyper-parameters as float: a value beyond float's range (or inf
+// or NaN) would abort in the conversion or train on nothing but NaN.
+absl::Status FloatRange(const char* flag, double value) {
+  if (std::isfinite(value) && std::abs(value) <= std::numeric_limits<float>::max()) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("--", flag, " must be a finite number within float range, got ", value));
+}
+
 }  // namespace
 
 absl::StatusOr<TrainLoopOptions> TrainLoopOptionsFromFlags() {
@@ -69,10 +82,9 @@ absl::StatusOr<TrainLoopOptions> TrainLoopOptionsFromFlags() {
   o.checkpoint_dir = checkpoint_dir.empty() ? "" : runtime::ResolveUserPath(checkpoint_dir);
   const std::string run_dir = absl::GetFlag(FLAGS_run_dir);
   o.run_dir = run_dir.empty() ? "" : runtime::ResolveUserPath(run_dir);
+  // Without --checkpoint_dir the task picks its own folder (e.g. <out_dir>/checkpoints) after
+  // this; RunTrainLoop refuses to resume or restore without one.
   o.resume = absl::GetFlag(FLAGS_resume);
-  if (o.resume && o.checkpoint_dir.empty()) {
-    return absl::InvalidArgumentError("--resume needs --checkpoint_dir");
-  }
   const std::string metric = absl::GetFlag(FLAGS_early_stopping_metric);
   if (!metric.empty()) {
     absl::StatusOr<MetricMode> mode = ParseMetricMode(absl::GetFlag(FLAGS_early_stopping_mode));
@@ -90,9 +102,8 @@ absl::StatusOr<TrainLoopOptions> TrainLoopOptionsFromFlags() {
                              .min_delta = min_delta};
   }
   o.restore_best_at_end = absl::GetFlag(FLAGS_restore_best);
-  if (o.restore_best_at_end && (metric.empty() || o.checkpoint_dir.empty())) {
-    return absl::InvalidArgumentError(
-        "--restore_best needs --early_stopping_metric and --checkpoint_dir");
+  if (o.restore_best_at_end && metric.empty()) {
+    return absl::InvalidArgumentError("--restore_best needs --early_stopping_metric");
   }
   o.seed = runtime::RuntimeOptionsFromFlags().seed;
   absl::StatusOr<c10::Device> device = DeviceFromFlags();
@@ -112,7 +123,7 @@ absl::StatusOr<LrScheduleOptions> LrScheduleOptionsFromFlags() {
                       .total_steps = absl::GetFlag(FLAGS_steps),
                       .decay = *decay,
                       .min_lr_ratio = absl::GetFlag(FLAGS_min_lr_ratio)};
-  for (absl::Status s : {AtLeast("lr", o.peak_lr, 0.0),
+  for (absl::Status s : {FloatRange("lr", o.peak_lr), AtLeast("lr", o.peak_lr, 0.0),
                          AtLeast<int64_t>("warmup_steps", o.warmup_steps, 0),
                          AtLeast("min_lr_ratio", o.min_lr_ratio, 0.0)}) {
     if (!s.ok()) return s;
@@ -133,7 +144,9 @@ absl::StatusOr<AdamWConfig> AdamWConfigFromFlags() {
   AdamWConfig c;
   c.lr = absl::GetFlag(FLAGS_lr);
   c.weight_decay = absl::GetFlag(FLAGS_weight_decay);
-  for (absl::Status s : {AtLeast("lr", c.lr, 0.0), AtLeast("weight_decay", c.weight_decay, 0.0)}) {
+  for (absl::Status s : {FloatRange("lr", c.lr), AtLeast("lr", c.lr, 0.0),
+                         FloatRange("weight_decay", c.weight_decay),
+                         AtLeast("weight_decay", c.weight_decay, 0.0)}) {
     if (!s.ok()) return s;
   }
   return c;

@@ -1,6 +1,7 @@
 #include "training/train_flags.h"
 
 #include <cstdlib>
+#include <limits>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
@@ -76,8 +77,12 @@ TEST(TrainFlagsTest, BadValuesNameTheFlag) {
   }
   {
     absl::FlagSaver saver;
+    // The task fills in its default checkpoint folder afterwards.
     absl::SetFlag(&FLAGS_resume, true);
-    ExpectError("--resume needs --checkpoint_dir");
+    absl::StatusOr<TrainLoopOptions> o = TrainLoopOptionsFromFlags();
+    ASSERT_TRUE(o.ok()) << o.status();
+    EXPECT_TRUE(o->resume);
+    EXPECT_TRUE(o->checkpoint_dir.empty());
   }
   {
     absl::FlagSaver saver;
@@ -94,7 +99,22 @@ TEST(TrainFlagsTest, BadValuesNameTheFlag) {
   {
     absl::FlagSaver saver;
     absl::SetFlag(&FLAGS_restore_best, true);
-    ExpectError("--restore_best needs");
+    ExpectError("--restore_best needs --early_stopping_metric");
+  }
+  for (double lr : {1e39, 1e300, std::numeric_limits<double>::infinity(),
+                    std::numeric_limits<double>::quiet_NaN()}) {
+    absl::FlagSaver saver;
+    absl::SetFlag(&FLAGS_lr, lr);
+    for (const absl::Status& s :
+         {LrScheduleOptionsFromFlags().status(), AdamWConfigFromFlags().status()}) {
+      EXPECT_TRUE(absl::StrContains(s.message(), "--lr must be a finite number within float range"))
+          << lr << ": " << s;
+    }
+  }
+  {
+    absl::FlagSaver saver;
+    absl::SetFlag(&FLAGS_weight_decay, 1e40);
+    EXPECT_TRUE(absl::StrContains(AdamWConfigFromFlags().status().message(), "--weight_decay"));
   }
   {
     absl::FlagSaver saver;

@@ -4,8 +4,11 @@
 
 #include <cmath>
 #include <csignal>
+#include <filesystem>
 #include <iostream>
 #include <memory>
+#include <string>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -143,14 +146,47 @@ absl::Status SynchronizeStart(DistributedGroup& group, torch::nn::Module& model,
   return group.Broadcast(tensors);
 }
 
-// Dropout should differ between ranks, which see different examples; derived from the step so
-// that a resumed run draws the same masks.
+// Dropout should differ between ranks, which see different examples; derived from the rank and
+// the step, so that a resumed run draws the same masks.
 uint64_t RankSeed(uint64_t seed, int rank, int64_t step) {
   uint64_t z = seed + 0x9E3779B97F4A7C15ull * (static_cast<uint64_t>(rank) + 1) +
                0xD1B54A32D192ED03ull * static_cast<uint64_t>(step);
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
   return z ^ (z >> 31);
+}
+
+// A fresh run keeps its checkpoints where an earlier run left its own: those would outrank the
+// new ones (pruning keeps the highest steps) and a later --resume would pick them up. They
+// move to <dir>/earlier-run/, which holds only the latest such run.
+absl::Status MoveEarlierRunAside(const std::string& dir) {
+  absl::StatusOr<std::vector<std::pair<int64_t, std::string>>> found = ListCheckpoints(dir);
+  if (!found.ok()) return found.status();
+  std::vector<std::string> paths;
+  for (const auto& [step, path] : *found) paths.push_back(path);
+  std::error_code error;
+  const std::string best = dir + "/best.sfckpt";
+  if (std::filesystem::exists(best, error)) paths.push_back(best);
+  if (paths.empty()) return absl::OkStatus();
+  const std::string aside = dir + "/earlier-run";
+  std::filesystem::remove_all(aside, error);
+  if (error) {
+    return absl::InternalError(absl::StrCat("cannot clear ", aside, ": ", error.message()));
+  }
+  absl::Status created = CreateDirectories(aside);
+  if (!created.ok()) return created;
+  for (const std::string& path : paths) {
+    const std::filesystem::path target =
+        std::filesystem::path(aside) / std::filesystem::path(path).filename();
+    std::filesystem::rename(path, target, error);
+    if (error) {
+      return absl::InternalError(
+          absl::StrCat("cannot move ", path, " to ", target.string(), ": ", error.message()));
+    }
+  }
+  LOG(INFO) << "moved " << paths.size() << " checkpoint(s) of an earlier run from " << dir
+            << " to " << aside << " (this run starts afresh; --resume continues a run)";
+  return absl::OkStatus();
 }
 
 std::string FormatMetrics(const Metrics& metrics) {
@@ -233,6 +269,10 @@ absl::StatusOr<TrainResult> RunTrainLoop(torch::nn::Module& model,
   if (is_main && !options.checkpoint_dir.empty()) {
     status = CreateDirectories(options.checkpoint_dir);
     if (!status.ok()) return status;
+    if (!options.resume) {
+      status = MoveEarlierRunAside(options.checkpoint_dir);
+      if (!status.ok()) return status;
+    }
   }
   if (options.resume) {
     absl::StatusOr<std::vector<std::pair<int64_t, std::string>>> found =
@@ -251,6 +291,11 @@ absl::StatusOr<TrainResult> RunTrainLoop(torch::nn::Module& model,
         if (is_main) LOG(WARNING) << info.status() << "; trying an older checkpoint";
         unreadable.push_back(std::string(info.status().message()));
         continue;
+      }
+      if (info->step > options.max_steps) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            it->second, " is at step ", info->step, ", past this run's ", options.max_steps,
+            " steps: raise the step count to continue it, or start afresh without resuming"));
       }
       step = info->step;
       result.resumed_from_step = step;
@@ -291,7 +336,6 @@ absl::StatusOr<TrainResult> RunTrainLoop(torch::nn::Module& model,
   if (group != nullptr) {
     status = SynchronizeStart(*group, model, step);
     if (!status.ok()) return status;
-    at::manual_seed(RankSeed(options.seed, group->rank(), step));
     averager = std::make_unique<GradientAverager>(*group, params, group->options().bucket_bytes);
     if (is_main) {
       LOG(INFO) << "data parallel over " << group->world_size() << " processes ("
@@ -302,7 +346,8 @@ absl::StatusOr<TrainResult> RunTrainLoop(torch::nn::Module& model,
 
   std::unique_ptr<RunLogger> logger;
   if (is_main && !options.run_dir.empty()) {
-    absl::StatusOr<std::unique_ptr<RunLogger>> opened = RunLogger::Open(options.run_dir);
+    absl::StatusOr<std::unique_ptr<RunLogger>> opened =
+        RunLogger::Open(options.run_dir, /*keep_through_step=*/result.resumed_from_step);
     if (!opened.ok()) return opened.status();
     logger = *std::move(opened);
   }
@@ -363,6 +408,9 @@ absl::StatusOr<TrainResult> RunTrainLoop(torch::nn::Module& model,
   if (stopping) result.stop_reason = StopReason::kEarlyStopping;
 
   while (!stopping && step < options.max_steps) {
+    // Reseeded at every update: rank 0's checkpoint holds one generator state, and a resumed
+    // run must draw each rank's dropout masks of step k as an uninterrupted one does.
+    if (group != nullptr) at::manual_seed(RankSeed(options.seed, group->rank(), step));
     optimizer.zero_grad();
     double loss_sum = 0.0;
     int64_t step_examples = 0;
@@ -483,6 +531,9 @@ absl::StatusOr<TrainResult> RunTrainLoop(torch::nn::Module& model,
       window_start_step = step;
     }
 
+    // The next log line's throughput counts training only.
+    window_examples.Pause();
+    window_tokens.Pause();
     bool evaluated = false;
     const bool eval_due =
         callbacks.evaluate && options.eval_every > 0 && step % options.eval_every == 0;
@@ -527,6 +578,8 @@ absl::StatusOr<TrainResult> RunTrainLoop(torch::nn::Module& model,
         callbacks.evaluate && options.eval_at_end) {
       main_status = evaluate();
     }
+    window_examples.Resume();
+    window_tokens.Resume();
     // The other ranks learn whether rank 0's work failed and whether early stopping ends the
     // run; all of them know when such work happened, so they all take part in this broadcast.
     if (group != nullptr && (eval_due || checkpoint_due || stop_signal ||

@@ -338,6 +338,70 @@ TEST(TrainLoopTest, WritesJsonLinesTensorBoardAndFinalMetrics) {
   EXPECT_TRUE(has_events);
 }
 
+// Steps of the records in run_dir/metrics.jsonl, in file order.
+std::vector<int64_t> LoggedSteps(const std::string& run_dir) {
+  std::vector<int64_t> steps;
+  for (absl::string_view line :
+       absl::StrSplit(*ReadFileToString(run_dir + "/metrics.jsonl"), '\n', absl::SkipEmpty())) {
+    steps.push_back(nlohmann::json::parse(line)["step"].get<int64_t>());
+  }
+  return steps;
+}
+
+TEST(TrainLoopTest, AResumedRunLogsEachStepOnceAndAFreshRunStartsTheLogAnew) {
+  const std::string dir = FreshDir("relog");
+  const TrainLoopOptions base = {.max_steps = 6, .log_every = 1, .checkpoint_every = 3,
+                                 .checkpoint_dir = dir + "/checkpoints", .run_dir = dir,
+                                 .seed = 2};
+  ASSERT_TRUE(Train(base).result.ok());
+  // One training record per step, and the final evaluation's record at step 6.
+  const std::vector<int64_t> uninterrupted = {1, 2, 3, 4, 5, 6, 6};
+  EXPECT_EQ(LoggedSteps(dir), uninterrupted);
+  // As after a crash at step 6 that left the checkpoint of step 3: steps 4-6 are run again.
+  fs::remove(dir + "/checkpoints/" + CheckpointFileName(6));
+  TrainLoopOptions resume = base;
+  resume.resume = true;
+  TrainRun resumed = Train(resume);
+  ASSERT_TRUE(resumed.result.ok()) << resumed.result.status();
+  EXPECT_EQ(resumed.result->resumed_from_step, 3);
+  EXPECT_EQ(LoggedSteps(dir), uninterrupted);
+  // A fresh run in the same folder replaces the log.
+  TrainLoopOptions fresh = base;
+  fresh.max_steps = 2;
+  ASSERT_TRUE(Train(fresh).result.ok());
+  EXPECT_EQ(LoggedSteps(dir), (std::vector<int64_t>{1, 2, 2}));
+}
+
+TEST(TrainLoopTest, AFreshRunMovesAnEarlierRunsCheckpointsAside) {
+  const std::string dir = FreshDir("earlier");
+  ASSERT_TRUE(
+      Train({.max_steps = 6, .checkpoint_every = 3, .checkpoint_dir = dir, .seed = 2}).result.ok());
+  // Without being moved, the earlier run's steps 3 and 6 would outrank (and prune) this run's.
+  TrainRun fresh = Train({.max_steps = 2, .checkpoint_dir = dir, .seed = 3});
+  ASSERT_TRUE(fresh.result.ok()) << fresh.result.status();
+  const auto listed = ListCheckpoints(dir);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->front().first, 2);
+  EXPECT_TRUE(fs::exists(dir + "/earlier-run/" + CheckpointFileName(3)));
+  EXPECT_TRUE(fs::exists(dir + "/earlier-run/" + CheckpointFileName(6)));
+  // So resuming continues this run, not the earlier one.
+  TrainRun resumed = Train({.max_steps = 2, .checkpoint_dir = dir, .resume = true, .seed = 3});
+  ASSERT_TRUE(resumed.result.ok()) << resumed.result.status();
+  EXPECT_EQ(resumed.result->resumed_from_step, 2);
+  EXPECT_TRUE(torch::equal(resumed.params, fresh.params));
+}
+
+TEST(TrainLoopTest, ResumingACheckpointPastTheStepCountIsRefused) {
+  const std::string dir = FreshDir("past");
+  ASSERT_TRUE(Train({.max_steps = 6, .checkpoint_dir = dir, .seed = 2}).result.ok());
+  TrainRun resumed = Train({.max_steps = 4, .checkpoint_dir = dir, .resume = true, .seed = 2});
+  ASSERT_FALSE(resumed.result.ok());
+  const std::string message(resumed.result.status().message());
+  EXPECT_TRUE(absl::StrContains(message, CheckpointFileName(6))) << message;
+  EXPECT_TRUE(absl::StrContains(message, "is at step 6, past this run's 4 steps")) << message;
+}
+
 TEST(TrainLoopTest, NonFiniteLossAbortsNamingTheStep) {
   torch::manual_seed(1);
   Regressor model(0.0);

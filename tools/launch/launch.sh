@@ -99,7 +99,8 @@ while [[ ${#pids[@]} -gt 0 ]]; do
   finished=
   wait -n -p finished "${pids[@]}"
   code=$?
-  [[ -n "$finished" ]] || continue  # a trapped signal interrupted the wait
+  # A trapped signal interrupts the wait and leaves `finished` unset (not just empty).
+  [[ -n "${finished:-}" ]] || continue
   remaining=()
   for pid in "${pids[@]}"; do [[ "$pid" != "$finished" ]] && remaining+=("$pid"); done
   pids=("${remaining[@]}")

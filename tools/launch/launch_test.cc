@@ -39,9 +39,25 @@ TEST(LaunchTest, SetsTheVariablesAndPrefixesEveryLine) {
 TEST(LaunchTest, AFailingRankStopsTheOthersAndSetsTheExitCode) {
   const CliResult r = RunCommand(absl::StrCat(
       kLaunch, " --nproc=2 --grace=2 -- sh -c "
-      "'if [ \"$RANK\" = 1 ]; then exit 3; fi; sleep 120'"));
+      "'if [ \"$RANK\" = 1 ]; then exit 3; fi; exec sleep 120'"));
   EXPECT_EQ(r.exit_code, 3) << r.stdout_text;
   EXPECT_TRUE(absl::StrContains(r.stdout_text, "launch: rank 1 exited with status 3")) << r.stdout_text;
+}
+
+TEST(LaunchTest, SigtermToTheLauncherLetsTheRanksFinish) {
+  // Each rank takes a second to "checkpoint" after SIGTERM; none may be killed before it ends.
+  const std::string dir = ::testing::TempDir() + "/launch_sigterm";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const CliResult r = RunCommand(absl::StrCat(
+      kLaunch, " --nproc=2 --grace=30 -- sh -c 'trap \"sleep 1; echo stopped $RANK; exit 0\" TERM; "
+      "touch ", dir, "/ready.$RANK; while :; do sleep 0.1; done' & launcher=$!; "
+      "while [ ! -e ", dir, "/ready.0 ] || [ ! -e ", dir, "/ready.1 ]; do sleep 0.1; done; "
+      "kill -TERM $launcher; wait $launcher; echo \"launcher exit $?\""));
+  EXPECT_TRUE(absl::StrContains(r.stdout_text, "[rank 0] stopped 0")) << r.stdout_text;
+  EXPECT_TRUE(absl::StrContains(r.stdout_text, "[rank 1] stopped 1")) << r.stdout_text;
+  EXPECT_TRUE(absl::StrContains(r.stdout_text, "launcher exit 0")) << r.stdout_text;
+  EXPECT_FALSE(absl::StrContains(r.stdout_text, "unbound variable")) << r.stdout_text;
 }
 
 TEST(LaunchTest, BadArgumentsAreOneLine) {
