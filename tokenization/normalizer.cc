@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "tokenization/unicode.h"
 
@@ -69,9 +70,10 @@ Normalizer::Normalizer(const NormalizerOptions& options) : options_(options) {
     ascii_output_[b] = static_cast<char>(options_.lowercase ? ToLowerSimple(b) : b);
   }
   if (options_.strip_html) {
-    // A tag (capturing its name), a comment, or a declaration such as <!DOCTYPE html>.
-    tag_ = std::make_unique<re2::RE2>(
-        R"(<(?:/?([A-Za-z][A-Za-z0-9]*)(?:[\s/][^<>]*)?>|!--(?s:.*?)-->|![^<>]*>))");
+    // A tag (capturing its name) or a declaration such as <!DOCTYPE html>. Comments are
+    // matched by StripHtml: as a lazy `!--.*?-->` alternative here, every "<!--" of a text
+    // with no "-->" after it would scan to the end, quadratic time in the number of them.
+    tag_ = std::make_unique<re2::RE2>(R"(<(?:/?([A-Za-z][A-Za-z0-9]*)(?:[\s/][^<>]*)?>|![^<>]*>))");
     entity_ = std::make_unique<re2::RE2>(
         R"(&(?:#([0-9]{1,7})|#[xX]([0-9A-Fa-f]{1,6})|([A-Za-z][A-Za-z0-9]{1,31}));)");
   }
@@ -142,6 +144,9 @@ bool Normalizer::ChangesOnlyAsciiCaseAndSpace(absl::string_view text) const {
 
 void Normalizer::StripHtml(absl::string_view text, std::string* out) const {
   out->reserve(text.size());
+  // A comment that is closed ends before the next search starts, so those searches cover
+  // disjoint spans; once one fails, no later one can succeed and none is made: linear time.
+  bool no_close_after = false;
   size_t pos = 0;
   while (pos < text.size()) {
     const size_t next = text.find_first_of("<&", pos);
@@ -154,6 +159,15 @@ void Normalizer::StripHtml(absl::string_view text, std::string* out) const {
     re2::StringPiece groups[4];
     const re2::StringPiece input(text.data(), text.size());
     if (text[pos] == '<') {
+      if (!no_close_after && absl::StartsWith(text.substr(pos), "<!--")) {
+        const size_t close = text.find("-->", pos + 4);
+        if (close != absl::string_view::npos) {
+          pos = close + 3;
+          continue;
+        }
+        // Unclosed: the regex may still take it as a declaration, such as "<!-->".
+        no_close_after = true;
+      }
       if (tag_->Match(input, pos, text.size(), re2::RE2::ANCHOR_START, groups, 2)) {
         if (groups[1].data() != nullptr &&
             IsBlockTag(absl::AsciiStrToLower(groups[1].as_string()))) {

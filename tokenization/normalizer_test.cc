@@ -2,7 +2,10 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <re2/re2.h>
 
+#include <iterator>
+#include <random>
 #include <string>
 
 namespace sf::tokenization {
@@ -38,6 +41,69 @@ TEST(NormalizerTest, StripsImdbMarkup) {
   EXPECT_EQ(Norm(options, "<i>Casablanca</i> is <B>great</B>"), "Casablanca is great");
   EXPECT_EQ(Norm(options, "a<br>b<BR/>c<p class=\"x\">d</p>"), "a b c d ");
   EXPECT_EQ(Norm(options, "x<!-- a <comment> -->y<!DOCTYPE html>z"), "xyz");
+}
+
+TEST(NormalizerTest, StripsCommentsAndLeavesUnclosedOnes) {
+  const NormalizerOptions options = NormalizerOptions().StripHtml(true);
+  EXPECT_EQ(Norm(options, "a<!-- x -->b<!---->c"), "abc");
+  // "<!-->" does not close itself: it is a declaration, or opens a comment when "-->" follows.
+  EXPECT_EQ(Norm(options, "a<!-->b"), "ab");
+  EXPECT_EQ(Norm(options, "a<!-->b-->c"), "ac");
+  EXPECT_EQ(Norm(options, "a<!--->b"), "ab");
+  // Comments do not nest: the first "-->" ends the outer one.
+  EXPECT_EQ(Norm(options, "<!-- a <!-- b --> c -->"), " c -->");
+  // Unclosed: text, unless a '>' ends it as a declaration.
+  EXPECT_EQ(Norm(options, "x<!-- never closed"), "x<!-- never closed");
+  EXPECT_EQ(Norm(options, "x<!-- a > b"), "x b");
+  EXPECT_EQ(Norm(options, "<!--a-->b<!--c"), "b<!--c");
+  EXPECT_EQ(Norm(options, "<!--a-->b<!--c>d<!--e-->f<!--g>h"), "bfh");
+}
+
+// StripHtml with comments matched by the tag regex, for text without '&' whose only letters
+// are 'p' (a block tag) and 'b' (an inline one).
+std::string StripWithCommentRegex(absl::string_view text) {
+  static const re2::RE2 tag(
+      R"(<(?:/?([A-Za-z][A-Za-z0-9]*)(?:[\s/][^<>]*)?>|!--(?s:.*?)-->|![^<>]*>))");
+  const re2::StringPiece input(text.data(), text.size());
+  std::string out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    re2::StringPiece groups[2];
+    if (text[pos] == '<' && tag.Match(input, pos, text.size(), re2::RE2::ANCHOR_START, groups, 2)) {
+      if (groups[1] == "p") out.push_back(' ');
+      pos += groups[0].size();
+      continue;
+    }
+    out.push_back(text[pos++]);
+  }
+  return out;
+}
+
+TEST(NormalizerTest, StripsCommentsAsTheCommentRegexDoes) {
+  const Normalizer norm(NormalizerOptions().StripHtml(true));
+  std::mt19937 rng(7);
+  const char* const pieces[] = {"<!--", "-->", "<", "!", "-", ">", "p", "b", " ", "/"};
+  for (int i = 0; i < 20000; ++i) {
+    std::string text;
+    for (int n = rng() % 12; n > 0; --n) text += pieces[rng() % std::size(pieces)];
+    absl::StatusOr<std::string> s = norm.Normalize(text);
+    ASSERT_TRUE(s.ok());
+    ASSERT_EQ(*s, StripWithCommentRegex(text)) << text;
+  }
+}
+
+// Each unclosed "<!--" once scanned the rest of the text for "-->": minutes for these.
+TEST(NormalizerTest, ManyUnclosedCommentsTakeLinearTime) {
+  const NormalizerOptions options = NormalizerOptions().StripHtml(true);
+  std::string unclosed;
+  std::string declarations;
+  for (int i = 0; i < 200000; ++i) {
+    unclosed += "<!--";
+    declarations += "<!-- a >";
+  }
+  EXPECT_EQ(Norm(options, unclosed), unclosed);
+  EXPECT_EQ(Norm(options, declarations), "");
+  EXPECT_EQ(Norm(options, unclosed + "-->x"), "x");
 }
 
 TEST(NormalizerTest, DecodesEntities) {
