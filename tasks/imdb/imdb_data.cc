@@ -35,6 +35,12 @@ tokenization::EncodeOptions EncodeOptionsFor(const InputSettings& input) {
   return tokenization::EncodeOptions().AddCls(input.add_cls);
 }
 
+// The tokens kept from the start: at least the leading <cls>, which <cls> pooling reads, even
+// when head_tokens is 0 (as the default max_length / 4 is for max_length < 4).
+int64_t HeadTokens(const InputSettings& input) {
+  return input.add_cls ? std::max<int64_t>(input.head_tokens, 1) : input.head_tokens;
+}
+
 }  // namespace
 
 nlohmann::json InputSettings::ToJson() const {
@@ -109,7 +115,7 @@ absl::StatusOr<EncodedReviews> EncodeReviews(const tokenization::Tokenizer& toke
     }
     out.tokens_before_truncation += static_cast<int64_t>(review_ids.size());
     out.truncated += static_cast<int64_t>(review_ids.size()) > input.max_length;
-    review_ids = TruncateHeadTail(std::move(review_ids), input.max_length, input.head_tokens);
+    review_ids = TruncateHeadTail(std::move(review_ids), input.max_length, HeadTokens(input));
     out.labels.push_back(reviews[i].label);
   }
   return out;
@@ -125,7 +131,7 @@ absl::StatusOr<std::vector<TokenId>> EncodeText(const tokenization::Tokenizer& t
     return absl::InvalidArgumentError(
         absl::StrCat("the text \"", text, "\" has no token to classify"));
   }
-  return TruncateHeadTail(*std::move(ids), input.max_length, input.head_tokens);
+  return TruncateHeadTail(*std::move(ids), input.max_length, HeadTokens(input));
 }
 
 ImdbBatch MakeBatch(const EncodedReviews& reviews, absl::Span<const int64_t> indices) {

@@ -34,7 +34,7 @@ namespace sf::tasks::imdb {
 // How a text becomes the token ids the classifier sees; saved with the checkpoint.
 struct InputSettings {
   int64_t max_length = 512;  // tokens kept per review, <cls> included
-  int64_t head_tokens = 128;  // of which from the start; the rest from the end
+  int64_t head_tokens = 128;  // of which from the start (<cls> always); the rest from the end
   bool add_cls = false;       // prepend <cls> (for <cls> pooling)
 
   nlohmann::json ToJson() const;

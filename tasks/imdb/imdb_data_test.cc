@@ -69,6 +69,33 @@ TEST(ImdbDataTest, EncodesTruncatesAndBatches) {
   EXPECT_FALSE(EncodeText(**tok, "  ", input).ok());
 }
 
+// head_tokens 0 is what max_length / 4, the trainer's default head, gives for max_length < 4.
+TEST(ImdbDataTest, TruncationKeepsClsWithoutAHead) {
+  const std::vector<datasets::ImdbReview> reviews = Reviews();
+  absl::StatusOr<std::unique_ptr<tokenization::WordTokenizer>> tok =
+      TrainImdbTokenizer(reviews, {.max_size = 100, .min_freq = 1}, 1);
+  ASSERT_TRUE(tok.ok()) << tok.status();
+  const TokenId cls = *(*tok)->special_id(tokenization::SpecialToken::kCls);
+  const TokenId boring = *(*tok)->TokenToId("boring");
+  const TokenId period = *(*tok)->TokenToId(".");
+  const InputSettings input{.max_length = 3, .head_tokens = 0, .add_cls = true};
+  absl::StatusOr<EncodedReviews> encoded = EncodeReviews(**tok, reviews, input, 1);
+  ASSERT_TRUE(encoded.ok()) << encoded.status();
+  for (const std::vector<TokenId>& ids : encoded->ids) {
+    ASSERT_EQ(ids.size(), 3u);
+    EXPECT_EQ(ids[0], cls);
+  }
+  EXPECT_EQ(encoded->ids[1], (std::vector<TokenId>{cls, boring, period}));
+  absl::StatusOr<std::vector<TokenId>> text = EncodeText(**tok, reviews[1].text, input);
+  ASSERT_TRUE(text.ok()) << text.status();
+  EXPECT_EQ(*text, (std::vector<TokenId>{cls, boring, period}));
+  // Without <cls>, a head of 0 keeps only the tail.
+  absl::StatusOr<std::vector<TokenId>> tail =
+      EncodeText(**tok, reviews[1].text, {.max_length = 2, .head_tokens = 0});
+  ASSERT_TRUE(tail.ok()) << tail.status();
+  EXPECT_EQ(*tail, (std::vector<TokenId>{boring, period}));
+}
+
 TEST(ImdbDataTest, BadSettingsAndEmptyReviewsAreErrors) {
   const std::vector<datasets::ImdbReview> reviews = Reviews();
   absl::StatusOr<std::unique_ptr<tokenization::WordTokenizer>> tok =
