@@ -4,10 +4,18 @@
 
 #include <algorithm>
 #include <atomic>
+#include <system_error>
 #include <thread>
 #include <vector>
 
 namespace sf::tokenization {
+namespace {
+
+// Threads beyond a few per core only add switching, and each costs a stack: tens of thousands
+// cannot all be started.
+constexpr int64_t kMaxThreadsPerCore = 4;
+
+}  // namespace
 
 int AvailableThreads() {
   cpu_set_t set;
@@ -22,7 +30,9 @@ int AvailableThreads() {
 void ParallelFor(int64_t n, int threads, absl::FunctionRef<void(int64_t, int64_t)> fn,
                  int chunks_per_thread) {
   if (n <= 0) return;
-  if (threads <= 0) threads = AvailableThreads();
+  const int available = AvailableThreads();
+  if (threads <= 0) threads = available;
+  threads = static_cast<int>(std::min<int64_t>({threads, n, kMaxThreadsPerCore * available}));
   // Several chunks per thread so a slow chunk does not leave the others idle.
   const int64_t chunk =
       std::max<int64_t>(1, n / (static_cast<int64_t>(threads) * std::max(1, chunks_per_thread)));
@@ -36,7 +46,13 @@ void ParallelFor(int64_t n, int threads, absl::FunctionRef<void(int64_t, int64_t
   };
   std::vector<std::thread> workers;
   workers.reserve(threads - 1);
-  for (int t = 1; t < threads; ++t) workers.emplace_back(work);
+  for (int t = 1; t < threads; ++t) {
+    try {
+      workers.emplace_back(work);
+    } catch (const std::system_error&) {
+      break;  // out of threads or memory: the threads started, and this one, share the chunks
+    }
+  }
   work();
   for (std::thread& w : workers) w.join();
 }

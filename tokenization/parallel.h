@@ -16,7 +16,8 @@ namespace sf::tokenization {
 int AvailableThreads();
 
 // Calls fn(begin, end) over disjoint chunks covering [0, n), on `threads` threads (0 means
-// AvailableThreads(); never more threads than chunks). The calling thread is one of them;
+// AvailableThreads(); never more threads than chunks or than 4 per available core, and fewer
+// when the system cannot start more). The calling thread is one of them;
 // chunks, about `chunks_per_thread` per thread, are handed out dynamically, so uneven work
 // balances. More chunks balance better; fewer suit a fn with a cost per call (a merge).
 // Returns when all are done.
