@@ -1,6 +1,7 @@
 #include "tokenization/length_bucket_sampler.h"
 
 #include <algorithm>
+#include <limits>
 #include <numeric>
 #include <utility>
 
@@ -58,6 +59,11 @@ absl::StatusOr<LengthBucketSampler> LengthBucketSampler::Create(
     return absl::InvalidArgumentError(absl::StrCat("batch_size (", options.batch_size,
                                                    ") and pool_batches (", options.pool_batches,
                                                    ") must be at least 1"));
+  }
+  if (options.batch_size > std::numeric_limits<int64_t>::max() / options.pool_batches) {
+    return absl::InvalidArgumentError(absl::StrCat("batch_size (", options.batch_size,
+                                                   ") times pool_batches (", options.pool_batches,
+                                                   "), the examples of a pool, overflows int64"));
   }
   for (size_t i = 0; i < lengths.size(); ++i) {
     if (lengths[i] < 0) {

@@ -48,7 +48,8 @@ struct LengthBucketSamplerOptions {
 
 class LengthBucketSampler {
  public:
-  // InvalidArgument when batch_size or pool_batches < 1, or a length is negative.
+  // InvalidArgument when batch_size or pool_batches < 1, their product overflows int64, or a
+  // length is negative.
   static absl::StatusOr<LengthBucketSampler> Create(std::vector<int64_t> lengths,
                                                     const LengthBucketSamplerOptions& options);
 

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -162,6 +163,24 @@ TEST(LengthBucketSamplerTest, RejectsBadOptions) {
               HasSubstr("batch_size (0)"));
   EXPECT_THAT(LengthBucketSampler::Create({1, -2}, LengthBucketSamplerOptions()).status().message(),
               HasSubstr("example 1 is negative"));
+}
+
+// A pool of batch_size * pool_batches examples that wraps to 0 would never advance.
+TEST(LengthBucketSamplerTest, RejectsAPoolSizeThatOverflows) {
+  const absl::StatusOr<LengthBucketSampler> sampler = LengthBucketSampler::Create(
+      {1, 2, 3},
+      LengthBucketSamplerOptions().BatchSize(int64_t{1} << 32).PoolBatches(int64_t{1} << 32));
+  ASSERT_FALSE(sampler.ok());
+  EXPECT_THAT(sampler.status().message(),
+              HasSubstr("batch_size (4294967296) times pool_batches (4294967296), the examples "
+                        "of a pool, overflows int64"));
+  // A pool that just fits takes every example, here in one batch.
+  absl::StatusOr<LengthBucketSampler> huge = LengthBucketSampler::Create(
+      {3, 1, 2}, LengthBucketSamplerOptions()
+                     .BatchSize(int64_t{1} << 31)
+                     .PoolBatches(std::numeric_limits<int64_t>::max() >> 31));
+  ASSERT_TRUE(huge.ok()) << huge.status();
+  EXPECT_EQ(huge->Batches(0), (std::vector<std::vector<int64_t>>{{1, 2, 0}}));
 }
 
 }  // namespace
