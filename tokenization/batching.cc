@@ -41,6 +41,8 @@ PaddedBatch PadBatch(absl::Span<const std::vector<TokenId>> sequences, const Pad
   if (options.padding == Padding::kLongest) {
     const int64_t m = options.pad_to_multiple_of;
     width = (longest + m - 1) / m * m;
+    // Rounding up must not give a batch wider than the sequences may be.
+    if (options.max_length > 0) width = std::min(width, options.max_length);
   }
   out.ids = at::full({batch, width}, options.pad_id, at::kLong);
   out.mask = at::zeros({batch, width}, at::kBool);

@@ -39,7 +39,8 @@ struct PadOptions {
   int64_t max_length = 0;  // longer sequences are truncated; 0 = no limit (not with kFixed)
   Padding padding = Padding::kLongest;
   TruncationSide truncation = TruncationSide::kRight;
-  int64_t pad_to_multiple_of = 1;  // round the padded length up (kLongest), e.g. 8
+  // Rounds the padded length up to a multiple (kLongest), e.g. 8, but not past max_length.
+  int64_t pad_to_multiple_of = 1;
 
   PadOptions& PadId(int64_t v) {
     pad_id = v;

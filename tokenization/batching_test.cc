@@ -48,6 +48,16 @@ TEST(PadBatchTest, FixedLengthAndMultiples) {
   EXPECT_EQ(rounded.ids.size(1), 8);
 }
 
+TEST(PadBatchTest, MultiplesNeverExceedMaxLength) {
+  const std::vector<std::vector<TokenId>> seqs = {{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, {11}};
+  PaddedBatch b = PadBatch(seqs, PadOptions().MaxLength(5).PadToMultipleOf(4));
+  EXPECT_TRUE(at::equal(b.ids, Long({1, 2, 3, 4, 5, 11, 0, 0, 0, 0}, {2, 5})));
+  EXPECT_TRUE(at::equal(b.mask, b.ids.ne(0)));
+  EXPECT_TRUE(at::equal(b.lengths, Long({5, 1}, {2})));
+  // Below max_length the rounding stays.
+  EXPECT_EQ(PadBatch({{1, 2, 3}}, PadOptions().MaxLength(5).PadToMultipleOf(4)).ids.size(1), 4);
+}
+
 TEST(PadBatchTest, EmptyBatchAndBadOptions) {
   PaddedBatch empty = PadBatch({}, PadOptions());
   EXPECT_EQ(empty.ids.sizes(), (at::IntArrayRef{0, 0}));
