@@ -54,10 +54,22 @@ absl::StatusOr<std::unique_ptr<BpeTokenizer>> BpeTokenizer::Create(Vocabulary vo
   for (int b = 0; b < 256; ++b) {
     std::string spelling = BytesToByteLevel(std::string(1, static_cast<char>(b)));
     std::optional<TokenId> id = v.Find(spelling);
-    if (!id || v.IsSpecial(*id)) {
+    if (!id) {
       return absl::InvalidArgumentError(
           absl::StrCat("the vocabulary lacks the token '", spelling, "' of byte ", b,
                        " (byte-level BPE needs all 256 byte tokens)"));
+    }
+    if (v.IsSpecial(*id)) {
+      std::string roles;
+      for (const auto& [role, text] : v.specials()) {
+        if (text == spelling) {
+          absl::StrAppend(&roles, roles.empty() ? "" : ", ", SpecialTokenName(role));
+        }
+      }
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the token '", spelling, "' of byte ", b, " is a special token (", roles,
+          "): byte-level BPE needs all 256 byte tokens as ordinary tokens, so give the special "
+          "another text"));
     }
     tok->byte_ids_[b] = *id;
   }

@@ -232,6 +232,13 @@ TEST(BpeTokenizerTest, CreateValidatesVocabularyAndMerges) {
                   .status()
                   .message(),
               HasSubstr("special token 'ab'"));
+  // A special spelled as a byte token takes that token from the byte alphabet.
+  EXPECT_THAT(
+      BpeTokenizer::Create(*Vocabulary::FromTokens(bytes, {{SpecialToken::kPad, "a"}}), {})
+          .status()
+          .message(),
+      HasSubstr("the token 'a' of byte 97 is a special token (pad): byte-level BPE needs all 256 "
+                "byte tokens as ordinary tokens"));
   std::vector<std::string> foreign = bytes;
   foreign.push_back("€");
   EXPECT_THAT(BpeTokenizer::Create(*Vocabulary::FromTokens(foreign, {}), {}).status().message(),

@@ -3,10 +3,14 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <system_error>
+#include <unordered_set>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -28,6 +32,11 @@ absl::Status Prefixed(absl::string_view source, const absl::Status& status) {
 }
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  // A directory opens as a stream that reads nothing, which would be reported as empty JSON.
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory, not a file"));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     const int err = errno;
@@ -40,8 +49,39 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 }
 
 absl::StatusOr<Json> ParseJson(absl::string_view text, absl::string_view source) {
+  // The parser keeps the last value of a repeated key; its callback sees every key, so that a
+  // repeat is an error rather than a silent choice between two values.
+  struct Object {
+    std::string name;  // dotted path of keys from the top, empty inside arrays
+    std::unordered_set<std::string> keys;
+  };
+  std::vector<Object> open;
+  std::string key;
+  bool after_key = false;
+  std::string repeated;
+  const auto check_keys = [&](int /*depth*/, Json::parse_event_t event, Json& parsed) {
+    if (event == Json::parse_event_t::object_start) {
+      std::string name;
+      if (after_key) {
+        name = open.back().name.empty() ? key : absl::StrCat(open.back().name, ".", key);
+      }
+      open.push_back({std::move(name), {}});
+    } else if (event == Json::parse_event_t::object_end) {
+      open.pop_back();
+    } else if (event == Json::parse_event_t::key) {
+      key = parsed.get<std::string>();
+      if (!open.back().keys.insert(key).second && repeated.empty()) {
+        repeated = absl::StrCat("the key '", key, "' appears twice");
+        if (!open.back().name.empty()) absl::StrAppend(&repeated, " in '", open.back().name, "'");
+      }
+    }
+    after_key = event == Json::parse_event_t::key;
+    return true;
+  };
   try {
-    return Json::parse(text.begin(), text.end());
+    Json doc = Json::parse(text.begin(), text.end(), check_keys);
+    if (!repeated.empty()) return Problem(source, repeated);
+    return doc;
   } catch (const Json::exception& e) {  // parse_error, and out_of_range for numbers like 1e999
     return Problem(source, absl::StrCat("not valid JSON (", e.what(), ")"));
   }
@@ -74,11 +114,6 @@ class Fields {
     absl::StatusOr<const Json*> v = Get(key, Json::value_t::boolean, "true or false");
     if (!v.ok()) return v.status();
     return (*v)->get<bool>();
-  }
-  absl::StatusOr<int64_t> Int(const char* key) const {
-    absl::StatusOr<const Json*> v = Get(key, Json::value_t::number_integer, "an integer");
-    if (!v.ok()) return v.status();
-    return (*v)->get<int64_t>();
   }
   absl::StatusOr<std::vector<std::string>> Strings(const char* key) const {
     absl::StatusOr<const Json*> v = Get(key, Json::value_t::array, "an array of strings");
@@ -156,10 +191,12 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> FromDocument(const Json& doc, absl::s
                    absl::StrCat("not a tokenizer file of this library (expected \"format\": \"",
                                 kTokenizerFormat, "\")"));
   }
-  absl::StatusOr<int64_t> version = top.Int("version");
+  absl::StatusOr<const Json*> version =
+      top.Get("version", Json::value_t::number_integer, "an integer");
   if (!version.ok()) return version.status();
-  if (*version != kTokenizerFormatVersion) {
-    return Problem(source, absl::StrCat("format version ", *version,
+  // Compared and shown as JSON: read as int64, 18446744073709551615 would be -1.
+  if (**version != Json(kTokenizerFormatVersion)) {
+    return Problem(source, absl::StrCat("format version ", (*version)->dump(),
                                         " is not supported (this build reads version ",
                                         kTokenizerFormatVersion, ")"));
   }

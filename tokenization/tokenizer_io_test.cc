@@ -133,8 +133,18 @@ TEST(TokenizerIoTest, CorruptFilesGiveClearErrors) {
       {"{\"type\": \"bpe\"}", "not a tokenizer file of this library"},
       {absl::StrReplaceAll(good, {{"\"version\": 1", "\"version\": 7"}}),
        "format version 7 is not supported"},
+      {absl::StrReplaceAll(good, {{"\"version\": 1", "\"version\": 18446744073709551615"}}),
+       "format version 18446744073709551615 is not supported"},
       {absl::StrReplaceAll(good, {{"\"version\": 1", "\"version\": \"1\""}}),
        "field 'version' must be an integer, not string"},
+      {absl::StrReplaceAll(good, {{"\"type\": \"bpe\"", "\"type\": \"bpe\", \"type\": \"bpe\""}}),
+       "the key 'type' appears twice"},
+      {absl::StrReplaceAll(good,
+                           {{"\"lowercase\": false", "\"lowercase\": false, \"lowercase\": true"}}),
+       "the key 'lowercase' appears twice in 'normalizer'"},
+      {absl::StrReplaceAll(good,
+                           {{"\"pad\": \"<pad>\"", "\"pad\": \"<pad>\", \"pad\": \"<unk>\""}}),
+       "the key 'pad' appears twice in 'specials'"},
       {absl::StrReplaceAll(good, {{"\"type\": \"bpe\"", "\"type\": \"wordpiece\""}}),
        "unknown tokenizer type 'wordpiece'"},
       {absl::StrReplaceAll(good, {{"\"vocab\":", "\"vocabulary\":"}}), "field 'vocab' is missing"},
@@ -148,6 +158,8 @@ TEST(TokenizerIoTest, CorruptFilesGiveClearErrors) {
        "'<padding>' (pad) is not in the vocabulary"},
       {absl::StrReplaceAll(good, {{"\"pad\": \"<pad>\"", "\"sep\": \"<pad>\""}}),
        "unknown special token role 'sep'"},
+      {absl::StrReplaceAll(good, {{"\"pad\": \"<pad>\"", "\"pad\": \"a\""}}),
+       "the token 'a' of byte 97 is a special token (pad)"},
       {absl::StrReplaceAll(good, {{"\"<mask>\",", "\"<mask>\", \"<mask>\","}}),
        "'<mask>' appears twice"},
       {absl::StrReplaceAll(good, {{first_merge, "\"nonsense\""}}),
@@ -175,6 +187,13 @@ TEST(TokenizerIoTest, MissingFileAndUnwritablePath) {
   absl::Status saved = SaveTokenizer(*tok, TempPath("no/such/dir/t.json"));
   EXPECT_FALSE(saved.ok());
   EXPECT_THAT(saved.message(), HasSubstr("no/such/dir/t.json"));
+}
+
+TEST(TokenizerIoTest, DirectoryIsNamedAsSuch) {
+  const std::string dir = TempPath("");
+  absl::StatusOr<std::unique_ptr<Tokenizer>> loaded = LoadTokenizer(dir);
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(loaded.status().message(), HasSubstr(dir + ": is a directory, not a file"));
 }
 
 TEST(TokenizerIoTest, InvalidUtf8TokenCannotBeSaved) {
@@ -230,6 +249,15 @@ TEST(Gpt2FilesTest, BadFilesAreNamed) {
   WriteFile(vocab, "{\"a\": 0}");
   EXPECT_THAT(LoadGpt2Tokenizer(vocab, merges).status().message(),
               HasSubstr("'<|endoftext|>' (bos) is not in the vocabulary"));
+  WriteFile(vocab, "{\"a\": 0, \"b\": 1, \"a\": 2}");
+  EXPECT_THAT(LoadGpt2Tokenizer(vocab, merges).status().message(),
+              HasSubstr(vocab + ": the key 'a' appears twice"));
+  const std::string dir = TempPath("");
+  EXPECT_THAT(LoadGpt2Tokenizer(dir, merges).status().message(),
+              HasSubstr(dir + ": is a directory, not a file"));
+  WriteGpt2Files(vocab, merges);
+  EXPECT_THAT(LoadGpt2Tokenizer(vocab, dir).status().message(),
+              HasSubstr(dir + ": is a directory, not a file"));
 }
 
 }  // namespace
