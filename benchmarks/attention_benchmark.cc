@@ -2,9 +2,12 @@
 // forward and forward + backward, over batch, sequence length, d_model, heads and masks (the
 // grid of attention_cases.h). Each case also reports, as counters:
 //   GFLOP/s        useful FLOPs (attention_cases.h) per second of real time
-//   peak_rss_mib   peak resident set of this process so far (getrusage)
-//   run_rss_mib    that peak minus the resident set before the first case was set up; run one
-//                  case per process (what //benchmarks:report does) for a per-case figure
+//   peak_rss_mib   peak resident set of the process while the case ran: setup, warm-up and
+//                  timed calls (the mark is reset through /proc/self/clear_refs before each case
+//                  and repetition; where the kernel refuses, a note says so and the figure is the
+//                  process's peak so far, a case's own only for the first one of a process)
+//   run_rss_mib    that peak minus the resident set when the case started: what the case itself
+//                  needed, whatever earlier cases left resident (BLAS buffers, caches)
 //   cosine, max_abs_diff
 //                  output against torch::nn::MultiheadAttention on the same input and weights
 //                  (forward, no grad), when its scores fit in --max_dense_mib
@@ -13,8 +16,7 @@
 //       --benchmark_filter='attention/fused/forward/causal/.*'   (one command line)
 //
 // Dense implementations whose L x L buffers would exceed --max_dense_mib are not registered.
-#include <sys/resource.h>
-
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -32,6 +34,7 @@
 #include "absl/status/statusor.h"
 #include "benchmarks/attention_cases.h"
 #include "benchmarks/attention_workload.h"
+#include "benchmarks/peak_memory.h"
 #include "runtime/environment.h"
 
 ABSL_FLAG(std::string, preset, "quick", "Grid of configurations: quick or full.");
@@ -42,12 +45,20 @@ ABSL_FLAG(double, max_dense_mib, 2048,
 namespace sf::benchmarks {
 namespace {
 
-double baseline_rss_mib = 0;
-
-double PeakRssMib() {
-  struct rusage usage;
-  getrusage(RUSAGE_SELF, &usage);
-  return usage.ru_maxrss / 1024.0;  // KiB on Linux
+// Starts a case's memory figures afresh; returns the resident set run_rss_mib is counted from.
+// Without the reset, every case after the first in a process (later repetitions included) would
+// report the largest earlier peak, e.g. that of the agreement check's dense L x L forward.
+double StartCaseMemory() {
+  static bool warned = false;
+  const absl::Status reset = ResetPeakRss();
+  if (!reset.ok() && !warned) {
+    warned = true;
+    std::cerr << "note: " << reset.message()
+              << "; peak_rss_mib and run_rss_mib include the process's peak so far, so only the "
+                 "first case and repetition of a process has its own figures\n";
+  }
+  const double resident = CurrentRssMib();
+  return std::isnan(resident) ? PeakRssMib() : resident;
 }
 
 // The first line of a LibTorch error, without its C++ stack trace.
@@ -58,6 +69,7 @@ std::string ShortError(const c10::Error& e) {
 
 void RunCase(benchmark::State& state, const AttentionCase& c, double max_dense_mib) {
   const bool forward_only = c.pass == "forward";
+  const double start_rss_mib = StartCaseMemory();
   std::optional<AttentionWorkload> workload;
   try {
     workload.emplace(c);
@@ -83,11 +95,11 @@ void RunCase(benchmark::State& state, const AttentionCase& c, double max_dense_m
   }
   const double peak = PeakRssMib();
   state.counters["peak_rss_mib"] = peak;
-  state.counters["run_rss_mib"] = peak - baseline_rss_mib;
+  state.counters["run_rss_mib"] = peak - start_rss_mib;
   state.counters["GFLOP/s"] = benchmark::Counter(UsefulFlops(c) * state.iterations() / 1e9,
                                                  benchmark::Counter::kIsRate);
-  // Agreement once per case and process: it is not timed, and its memory comes after the peak
-  // above was read.
+  // Agreement once per case and process: it is not timed, its memory comes after the peak above
+  // was read, and the next case or repetition resets the peak before it starts.
   AttentionCase baseline_case = c;
   baseline_case.implementation = kBaselineImplementation;
   baseline_case.pass = "forward";
@@ -121,12 +133,11 @@ int main(int argc, char** argv) {
   }
   std::cerr << sf::runtime::RuntimeBanner() << "\n";
   {
-    // Loads the kernels and thread pool every case uses before the baseline is taken.
+    // Loads the kernels and thread pool every case uses before the first case is measured.
     at::NoGradGuard no_grad;
     at::Tensor warm = at::softmax(at::mm(at::randn({64, 64}), at::randn({64, 64})), 1);
     benchmark::DoNotOptimize(warm.data_ptr<float>());
   }
-  baseline_rss_mib = PeakRssMib();
   const double max_dense_mib = absl::GetFlag(FLAGS_max_dense_mib);
   for (const AttentionCase& c : AttentionGrid(*preset)) {
     if (DenseScoresMib(c) > max_dense_mib) continue;

@@ -182,8 +182,11 @@ Measurement MeasureCase(const AttentionCase& c, const std::string& benchmark_bin
       break;
     }
     m.times_ms.push_back(JsonDouble(entry, "real_time"));
-    m.peak_rss_mib = std::fmax(JsonDouble(entry, "peak_rss_mib"), m.peak_rss_mib);
-    m.run_rss_mib = std::fmax(JsonDouble(entry, "run_rss_mib"), m.run_rss_mib);
+    // Each repetition reports the peak of its own run where the benchmark can reset the mark;
+    // where it cannot, the process's peak so far, which only in the first repetition precedes
+    // the untimed agreement check. The smallest is the configuration's own figure either way.
+    m.peak_rss_mib = std::fmin(JsonDouble(entry, "peak_rss_mib"), m.peak_rss_mib);
+    m.run_rss_mib = std::fmin(JsonDouble(entry, "run_rss_mib"), m.run_rss_mib);
     m.cosine_similarity = JsonDouble(entry, "cosine");
     m.max_abs_diff = JsonDouble(entry, "max_abs_diff");
   }
@@ -388,8 +391,9 @@ std::string RenderMarkdown(const RunInfo& info, const Settings& s,
       "repetitions it is [min, max] at 96.9%). GFLOP/s counts useful work only: the projections "
       "(8 B L d^2) plus 4 d per allowed (query, key) pair, times 3 for forward + backward, so "
       "implementations that compute masked-out scores get no credit for them. Memory is the "
-      "child's peak resident set (getrusage ru_maxrss) minus its resident set before the "
-      "configuration was set up. Output similarity is the cosine similarity (and max |diff|) of "
+      "child's peak resident set while the configuration ran (VmHWM, reset before each "
+      "repetition) minus its resident set when the repetition started, the smallest over "
+      "repetitions. Output similarity is the cosine similarity (and max |diff|) of "
       "the layer output against `torch::nn::MultiheadAttention` with the same weights and input.\n\n",
       "Implementations (whole self-attention layer, same weights): `reference`, `fused`, `sdpa` "
       "are our `MultiHeadAttention` on its reference, fused and LibTorch "
