@@ -7,15 +7,19 @@
 //
 // Flags: --data (default: <workspace>/../shared/data/wikitext-2-raw/wiki.train.raw, or
 // $SF_SHARED_DATA/wikitext-2-raw/...), --threads (all cores), --bpe_vocab_size, --repeats.
-// Without the default data file it prints why and exits 0; an unreadable --data is an error.
+// Without the default data file it prints why and exits 0; a --data that is not a non-empty
+// regular file is an error naming it.
 // Each figure is the best of --repeats runs (the machine may be shared; the best run is the
 // least disturbed one). The first rows time a trivially parallel loop: how much of a second
 // core the machine actually offered during the run, to read the thread ratios against.
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -23,6 +27,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -105,14 +110,36 @@ int main(int argc, char** argv) {
     }
     path = *dir + "/wiki.train.raw";
   }
+  // Throughput of nothing is no figure: a directory or an empty file is refused before timing.
+  std::error_code ec;
+  const std::filesystem::file_status status = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(status)) {
+    std::fprintf(stderr, "error: cannot open --data=%s: %s\n", path.c_str(),
+                 ec ? ec.message().c_str() : "no such file");
+    return 1;
+  }
+  if (!std::filesystem::is_regular_file(status)) {
+    std::fprintf(stderr, "error: --data=%s is %s, not a text file\n", path.c_str(),
+                 std::filesystem::is_directory(status) ? "a directory" : "not a regular file");
+    return 1;
+  }
+  if (std::filesystem::file_size(path, ec) == 0 && !ec) {
+    std::fprintf(stderr, "error: --data=%s is empty\n", path.c_str());
+    return 1;
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    std::fprintf(stderr, "tokenizer_benchmark: cannot open --data=%s\n", path.c_str());
+    std::fprintf(stderr, "error: cannot open --data=%s: %s\n", path.c_str(),
+                 std::strerror(errno));
     return 1;
   }
   std::stringstream buffer;
   buffer << in.rdbuf();
   const std::string text = buffer.str();
+  if (text.empty()) {
+    std::fprintf(stderr, "error: read nothing from --data=%s\n", path.c_str());
+    return 1;
+  }
   std::vector<std::string> lines = absl::StrSplit(text, '\n');
   for (size_t i = 0; i + 1 < lines.size(); ++i) lines[i] += '\n';
   const double mb = static_cast<double>(text.size()) / 1e6;
