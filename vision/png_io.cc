@@ -26,6 +26,8 @@ namespace {
 // buffers) live in the caller, which frees them whether the libpng phase succeeded or not.
 struct PngError {
   char message[256] = "";
+  bool truncated = false;  // the file ended before libpng had read all it needed
+  long end_offset = -1;    // where it ended
 };
 
 [[noreturn]] void OnPngError(png_structp png, png_const_charp message) {
@@ -36,6 +38,18 @@ struct PngError {
 
 // Warnings (unknown chunks, questionable colour profiles) do not affect the pixels.
 void OnPngWarning(png_structp, png_const_charp) {}
+
+// libpng's default reader reports a short read as "Read Error", the same for a truncated file
+// as for an I/O failure; this one tells them apart.
+void ReadFromFile(png_structp png, png_bytep data, png_size_t length) {
+  FILE* file = static_cast<FILE*>(png_get_io_ptr(png));
+  if (std::fread(data, 1, length, file) == length) return;
+  if (std::ferror(file)) png_error(png, std::strerror(errno));
+  auto* error = static_cast<PngError*>(png_get_error_ptr(png));
+  error->truncated = true;
+  error->end_offset = std::ftell(file);
+  png_error(png, "unexpected end of file");
+}
 
 absl::Status OpenError(const std::string& what, const std::string& path, int error) {
   std::string message = absl::StrCat(what, " ", path, ": ", std::strerror(error));
@@ -65,7 +79,7 @@ struct ReadLayout {
 bool ReadHeader(png_structp png, png_infop info, FILE* file, PngChannels wanted,
                 ReadLayout* layout) {
   if (setjmp(png_jmpbuf(png))) return false;
-  png_init_io(png, file);
+  png_set_read_fn(png, file, ReadFromFile);
   png_set_sig_bytes(png, 8);
   png_read_info(png, info);
   const int color_type = png_get_color_type(png, info);
@@ -74,10 +88,9 @@ bool ReadHeader(png_structp png, png_infop info, FILE* file, PngChannels wanted,
   if (color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
   if (color_type == PNG_COLOR_TYPE_GRAY && bit_depth < 8) png_set_expand_gray_1_2_4_to_8(png);
   png_set_strip_alpha(png);
+  // Colour to gray is done by the caller (LumaOf): libpng's rgb_to_gray works in linear light
+  // when the file has a gAMA or sRGB chunk, so the same stored pixels would give other grays.
   const bool stored_gray = (color_type & PNG_COLOR_MASK_COLOR) == 0;
-  if (!stored_gray && wanted == PngChannels::kGray) {
-    png_set_rgb_to_gray_fixed(png, PNG_ERROR_ACTION_NONE, -1, -1);
-  }
   if (stored_gray && wanted == PngChannels::kRgb) png_set_gray_to_rgb(png);
   png_set_interlace_handling(png);
   png_read_update_info(png, info);
@@ -94,6 +107,18 @@ bool ReadPixels(png_structp png, png_infop info, png_bytepp rows) {
   png_read_image(png, rows);
   png_read_end(png, info);
   return true;
+}
+
+// Gray levels [H, W, 1] of 8-bit RGB pixels [H, W, 3]: the luma weights applied to the stored
+// values, rounded to the nearest level. The weights sum to 1, so neutral colours stay exact.
+at::Tensor LumaOf(const at::Tensor& rgb) {
+  at::Tensor gray = at::empty({rgb.size(0), rgb.size(1), 1}, at::kByte);
+  const uint8_t* in = rgb.data_ptr<uint8_t>();
+  uint8_t* out = gray.data_ptr<uint8_t>();
+  for (int64_t i = 0, n = gray.numel(); i < n; ++i, in += 3) {
+    out[i] = static_cast<uint8_t>((2126 * in[0] + 7152 * in[1] + 722 * in[2] + 5000) / 10000);
+  }
+  return gray;
 }
 
 struct WriteHandles {
@@ -131,6 +156,15 @@ bool EncodePixels(png_structp png, png_infop info, std::string* out, png_uint_32
   return true;
 }
 
+absl::Status ReadError(const std::string& path, const PngError& error) {
+  if (error.truncated) {
+    return absl::DataLossError(absl::StrCat("truncated PNG file ", path, ": it ends after ",
+                                            error.end_offset,
+                                            " bytes, before the image is complete"));
+  }
+  return absl::DataLossError(absl::StrCat("corrupt PNG file ", path, ": ", error.message));
+}
+
 }  // namespace
 
 absl::StatusOr<at::Tensor> ReadPng(const std::string& path, PngChannels channels) {
@@ -156,7 +190,7 @@ absl::StatusOr<at::Tensor> ReadPng(const std::string& path, PngChannels channels
   }
   ReadLayout layout;
   if (!ReadHeader(handles.png, handles.info, handles.file, channels, &layout)) {
-    return absl::DataLossError(absl::StrCat("corrupt PNG file ", path, ": ", error.message));
+    return ReadError(path, error);
   }
   // The header alone decides the allocation below: refuse sizes no real input has before a
   // few corrupt bytes cost gigabytes.
@@ -176,9 +210,8 @@ absl::StatusOr<at::Tensor> ReadPng(const std::string& path, PngChannels channels
   for (png_uint_32 y = 0; y < layout.height; ++y) {
     rows[y] = pixels.data_ptr<uint8_t>() + size_t{y} * layout.row_bytes;
   }
-  if (!ReadPixels(handles.png, handles.info, rows.data())) {
-    return absl::DataLossError(absl::StrCat("corrupt PNG file ", path, ": ", error.message));
-  }
+  if (!ReadPixels(handles.png, handles.info, rows.data())) return ReadError(path, error);
+  if (channels == PngChannels::kGray && layout.channels == 3) pixels = LumaOf(pixels);
   return pixels.permute({2, 0, 1}).to(at::kFloat).div_(255.0).contiguous();
 }
 

@@ -28,12 +28,15 @@ namespace sf::vision {
 
 enum class PngChannels {
   kAsStored,  // 1 channel for grayscale files, 3 for colour ones (RGB, RGBA, palette)
-  kGray,      // 1 channel; colour converted with libpng's luma weights (0.2126, 0.7152, 0.0722)
+  kGray,      // 1 channel; colour converted with the luma weights (0.2126, 0.7152, 0.0722)
+              // applied to the stored 8-bit values, whatever gAMA, sRGB or cHRM chunk the file
+              // has, and rounded to the nearest level
   kRgb,       // 3 channels; grayscale replicated
 };
 
 // Reads `path`. NotFound / PermissionDenied when it cannot be opened, InvalidArgument when it
-// is not a PNG, DataLoss when it is truncated or corrupt; every message names the path.
+// is not a PNG, DataLoss when it is truncated (the message says so) or corrupt; every message
+// names the path.
 // The largest image ReadPng accepts (8192 x 8192): a header claiming more is an error, since
 // the pixels are allocated from the header before any are read.
 inline constexpr uint64_t kMaxPngPixels = uint64_t{1} << 26;

@@ -4,15 +4,19 @@
 #include <zlib.h>
 
 #include <cmath>
+#include <csetjmp>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <iterator>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <ATen/ATen.h>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "vision/idx_fixtures.h"
 
@@ -173,6 +177,65 @@ TEST(PngIoTest, ChannelConversions) {
   EXPECT_NEAR(levels[2].item<float>(), 0.0722 * 255, 1.0);
 }
 
+enum class ColourChunk { kNone, kSrgb, kGamma };
+
+// An 8-bit RGB PNG [height][width][3] written with libpng's low-level API, which can add an sRGB
+// or gAMA chunk. Keeps no object with a destructor in this frame (libpng errors longjmp here).
+bool WriteRgbWithChunk(const char* path, png_uint_32 width, png_uint_32 height,
+                       const uint8_t* pixels, ColourChunk chunk) {
+  FILE* file = std::fopen(path, "wb");
+  if (file == nullptr) return false;
+  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
+  png_infop info = png != nullptr ? png_create_info_struct(png) : nullptr;
+  if (info == nullptr || setjmp(png_jmpbuf(png))) {
+    png_destroy_write_struct(&png, &info);
+    std::fclose(file);
+    return false;
+  }
+  png_init_io(png, file);
+  png_set_IHDR(png, info, width, height, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
+               PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  if (chunk == ColourChunk::kSrgb) png_set_sRGB(png, info, PNG_sRGB_INTENT_PERCEPTUAL);
+  if (chunk == ColourChunk::kGamma) png_set_gAMA(png, info, 1.0 / 2.2);
+  png_write_info(png, info);
+  for (png_uint_32 y = 0; y < height; ++y) {
+    png_write_row(png, const_cast<png_bytep>(pixels + size_t{y} * width * 3));
+  }
+  png_write_end(png, nullptr);
+  png_destroy_write_struct(&png, &info);
+  return std::fclose(file) == 0;
+}
+
+TEST(PngIoTest, GrayIsLumaOfTheStoredValuesWhateverTheColourChunks) {
+  const std::string dir = FreshDir("chunks");
+  // Pure red, green, blue, white, a neutral grey and a mixed colour.
+  const std::vector<uint8_t> pixels = {255, 0, 0, 0, 255, 0, 0, 0, 255,
+                                       255, 255, 255, 90, 90, 90, 200, 100, 50};
+  const std::vector<float> expected = {54, 182, 18, 255, 90, 118};  // round(luma): 117.65
+  for (const auto& [name, chunk] : std::vector<std::pair<std::string, ColourChunk>>{
+           {"none", ColourChunk::kNone}, {"srgb", ColourChunk::kSrgb},
+           {"gamma", ColourChunk::kGamma}}) {
+    SCOPED_TRACE(name);
+    const std::string path = dir + "/" + name + ".png";
+    ASSERT_TRUE(WriteRgbWithChunk(path.c_str(), 6, 1, pixels.data(), chunk));
+    absl::StatusOr<at::Tensor> gray = ReadPng(path, PngChannels::kGray);
+    ASSERT_TRUE(gray.ok()) << gray.status();
+    ASSERT_EQ(gray->sizes(), (std::vector<int64_t>{1, 1, 6}));
+    at::Tensor levels = gray->mul(255.0).round().reshape({-1});
+    for (size_t i = 0; i < expected.size(); ++i) {
+      EXPECT_EQ(levels[i].item<float>(), expected[i]) << "pixel " << i;
+    }
+    // The colour channels themselves are never gamma-corrected.
+    absl::StatusOr<at::Tensor> rgb = ReadPng(path, PngChannels::kRgb);
+    ASSERT_TRUE(rgb.ok()) << rgb.status();
+    EXPECT_TRUE(at::equal(
+        *rgb, ToFloat(at::tensor(std::vector<int64_t>(pixels.begin(), pixels.end()))
+                          .to(at::kByte)
+                          .reshape({1, 6, 3})
+                          .permute({2, 0, 1}))));
+  }
+}
+
 TEST(PngIoTest, MissingFileIsNotFound) {
   const std::string path = FreshDir("missing") + "/nope.png";
   absl::StatusOr<at::Tensor> read = ReadPng(path);
@@ -196,13 +259,18 @@ TEST(PngIoTest, TruncatedAndCorruptFilesAreDataLoss) {
   const std::string good = ReadPlainFile(dir + "/good.png");
   ASSERT_GT(good.size(), 200u);
 
-  for (size_t keep : {size_t{12}, size_t{40}, good.size() / 2, good.size() - 13}) {
+  // The signature alone, a cut chunk header, cut IDAT data, and everything but the IEND chunk.
+  for (size_t keep : {size_t{8}, size_t{12}, size_t{40}, good.size() / 2, good.size() - 13,
+                      good.size() - 12}) {
     const std::string path = dir + "/cut.png";
     WritePlainFile(path, good.substr(0, keep));
     absl::StatusOr<at::Tensor> read = ReadPng(path);
     ASSERT_FALSE(read.ok()) << "kept " << keep << " bytes";
     EXPECT_EQ(read.status().code(), absl::StatusCode::kDataLoss) << read.status();
     EXPECT_TRUE(absl::StrContains(read.status().message(), path)) << read.status();
+    EXPECT_TRUE(absl::StrContains(read.status().message(), "truncated")) << read.status();
+    EXPECT_TRUE(absl::StrContains(read.status().message(), absl::StrCat("after ", keep, " bytes")))
+        << read.status();
   }
 
   std::string flipped = good;
