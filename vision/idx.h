@@ -5,7 +5,9 @@
 // dimensions (magic 0x00000803: count, rows, columns) and unsigned-byte labels with one
 // dimension (magic 0x00000801). Anything else (another magic, a zero dimension, a file shorter
 // or longer than its header says, a corrupt gzip stream) is an error naming the path and the
-// offending value, never a silently short tensor.
+// offending value, never a silently short tensor. The header is read and checked first and
+// then only the payload it describes, plus at most 1 MiB to measure any excess, so a small gzip
+// file that inflates to gigabytes is rejected without being inflated.
 //
 //   absl::StatusOr<at::Tensor> images =
 //       sf::vision::ReadIdxImages("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz");

@@ -1,5 +1,8 @@
 #include "vision/idx.h"
 
+#include <sys/resource.h>
+#include <zlib.h>
+
 #include <string>
 #include <vector>
 
@@ -101,6 +104,52 @@ TEST(IdxTest, FileWithTrailingBytesIsRejected) {
   const std::string message(labels.status().message());
   EXPECT_TRUE(absl::StrContains(message, "expected 10 bytes (8-byte header + 2 labels), got 11"))
       << message;
+}
+
+TEST(IdxTest, ExtraDataIsCountedExactlyWhenItIsShort) {
+  const std::string path = TempPath("longer-labels-idx1-ubyte.gz");
+  WriteGzipFile(path, IdxBytes(kIdxLabelsMagic, {2}, std::vector<uint8_t>(1000, 7)));
+  absl::StatusOr<at::Tensor> labels = ReadIdxLabels(path);
+  ASSERT_FALSE(labels.ok());
+  const std::string message(labels.status().message());
+  EXPECT_TRUE(absl::StrContains(message, "expected 10 bytes (8-byte header + 2 labels), got 1008 "
+                                         "of decompressed data; extra data"))
+      << message;
+}
+
+// ru_maxrss, in MiB.
+double PeakRssMib() {
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024.0;
+}
+
+TEST(IdxTest, GzipBombIsRejectedFromItsHeaderWithoutInflatingIt) {
+  // A header for one 1 x 1 image followed by 64 MiB of zeros: about 64 KB compressed.
+  const std::string path = TempPath("bomb-images.gz");
+  {
+    gzFile file = gzopen(path.c_str(), "wb9");
+    ASSERT_NE(file, nullptr);
+    const std::string header = IdxBytes(kIdxImagesMagic, {1, 1, 1}, {42});
+    ASSERT_EQ(gzwrite(file, header.data(), header.size()), static_cast<int>(header.size()));
+    const std::vector<char> zeros(1 << 20, 0);
+    for (int i = 0; i < 64; ++i) {
+      ASSERT_EQ(gzwrite(file, zeros.data(), zeros.size()), static_cast<int>(zeros.size()));
+    }
+    ASSERT_EQ(gzclose(file), Z_OK);
+  }
+  const double peak_before = PeakRssMib();
+  absl::StatusOr<at::Tensor> images = ReadIdxImages(path);
+  // The peak only ever grows: inflating the file would have raised it by 64 MiB or more.
+  EXPECT_LT(PeakRssMib() - peak_before, 32.0);
+  ASSERT_FALSE(images.ok());
+  EXPECT_EQ(images.status().code(), absl::StatusCode::kDataLoss);
+  const std::string message(images.status().message());
+  EXPECT_TRUE(absl::StrContains(message, path)) << message;
+  EXPECT_TRUE(absl::StrContains(message, "expected 17 bytes (16-byte header + 1 x 1 x 1 images), "
+                                         "got at least "))
+      << message;
+  EXPECT_TRUE(absl::StrContains(message, "extra data")) << message;
 }
 
 TEST(IdxTest, TruncatedGzipFileIsReportedAsTruncated) {
