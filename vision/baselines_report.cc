@@ -9,16 +9,19 @@
 // Prints a table (mean over images of per-image PSNR over the whole image and over the hole,
 // L1 over the hole, SSIM; see vision/metrics.h), writes it as JSON to --out and a PNG grid
 // (original | masked | mean fill | data-set mean fill | harmonic fill) of the first
-// --grid_rows test images. The data-set mean is the mean training image. Exits with 2 when the
-// harmonic solver did not reach its tolerance.
+// --grid_rows test images. The data-set mean is the mean training image. Hole figures are n/a
+// (null in the JSON) when no image has a hole. Exits with 2 when the harmonic solver did not
+// reach its tolerance, with 1 and an `error: ...` line on bad flags or data.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <exception>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include <ATen/ATen.h>
+#include <c10/util/Exception.h>
 #include <nlohmann/json.hpp>
 
 #include "absl/flags/flag.h"
@@ -62,11 +65,23 @@ struct Method {
   double seconds = 0.0;
 };
 
+// The largest --grid_scale: a 28 x 28 cell becomes 1792 x 1792 pixels.
+constexpr int64_t kMaxGridScale = 64;
+
+// A hole figure is NaN when no image had a hole: there is nothing to score.
+nlohmann::json HoleJson(double value) {
+  return std::isnan(value) ? nlohmann::json(nullptr) : nlohmann::json(value);
+}
+
+std::string HoleText(const char* format, double value) {
+  return std::isnan(value) ? std::string("n/a") : absl::StrFormat(format, value);
+}
+
 nlohmann::json ScoresJson(const Method& method) {
   const InpaintingScores s = method.metrics.Scores();
   return {{"psnr", s.psnr},
-          {"psnr_hole", s.psnr_hole},
-          {"l1_hole", s.l1_hole},
+          {"psnr_hole", HoleJson(s.psnr_hole)},
+          {"l1_hole", HoleJson(s.l1_hole)},
           {"ssim", s.ssim},
           {"mse", s.mse},
           {"psnr_of_mean_mse", -10.0 * std::log10(s.mse)},
@@ -75,49 +90,108 @@ nlohmann::json ScoresJson(const Method& method) {
           {"seconds", method.seconds}};
 }
 
-int Run() {
-  absl::Status configured = runtime::ConfigureRuntime(runtime::RuntimeOptionsFromFlags());
-  if (!configured.ok()) {
-    std::cerr << configured << "\n";
-    return 1;
-  }
-  std::cerr << runtime::RuntimeBanner() << "\n";
-
+// Mask, batch and grid flags, checked before any data is loaded.
+absl::StatusOr<MaskOptions> MaskOptionsFromFlags() {
   absl::StatusOr<MaskKind> kind = ParseMaskKind(absl::GetFlag(FLAGS_mask));
   if (!kind.ok()) {
-    std::cerr << "--mask: " << kind.status() << "\n";
-    return 1;
+    return absl::InvalidArgumentError(absl::StrCat("--mask: ", kind.status().message()));
   }
-  MaskOptions mask_options;
-  mask_options.kind = *kind;
-  mask_options.center_size = absl::GetFlag(FLAGS_center_size);
-  mask_options.patch_size = absl::GetFlag(FLAGS_patch_size);
-  mask_options.patch_ratio = absl::GetFlag(FLAGS_mask_ratio);
-  const uint64_t mask_seed = absl::GetFlag(FLAGS_mask_seed);
+  MaskOptions options;
+  options.kind = *kind;
+  options.center_size = absl::GetFlag(FLAGS_center_size);
+  options.patch_size = absl::GetFlag(FLAGS_patch_size);
+  options.patch_ratio = absl::GetFlag(FLAGS_mask_ratio);
+  // 0 is allowed: no hole, the whole-image figures of an untouched image.
+  if (options.center_size < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--center_size must be >= 0, got ", options.center_size));
+  }
+  if (options.patch_size < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--patch_size must be >= 1, got ", options.patch_size));
+  }
+  if (!(options.patch_ratio >= 0.0 && options.patch_ratio <= 1.0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--mask_ratio must be in [0, 1], got ", options.patch_ratio));
+  }
+  return options;
+}
+
+absl::Status CheckRunFlags() {
   const int64_t batch_size = absl::GetFlag(FLAGS_batch_size);
   if (batch_size < 1) {
-    std::cerr << "--batch_size must be >= 1, got " << batch_size << "\n";
-    return 1;
+    return absl::InvalidArgumentError(absl::StrCat("--batch_size must be >= 1, got ", batch_size));
   }
+  const int64_t limit = absl::GetFlag(FLAGS_limit);
+  if (limit < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--limit must be >= 0 (0: all test images), got ", limit));
+  }
+  const int64_t grid_rows = absl::GetFlag(FLAGS_grid_rows);
+  if (grid_rows < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--grid_rows must be >= 0 (0: no grid), got ", grid_rows));
+  }
+  const int64_t grid_scale = absl::GetFlag(FLAGS_grid_scale);
+  if (grid_scale < 1 || grid_scale > kMaxGridScale) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--grid_scale must be in [1, ", kMaxGridScale, "], got ", grid_scale));
+  }
+  if (absl::GetFlag(FLAGS_out).empty()) {
+    return absl::InvalidArgumentError("--out must name the metrics JSON file to write");
+  }
+  return absl::OkStatus();
+}
+
+// The checks that need the image size, made on the test set before the training set is loaded.
+absl::Status CheckImagesFit(const MaskOptions& masks, int64_t height, int64_t width) {
+  if (height < kSsimWindow || width < kSsimWindow) {
+    return absl::InvalidArgumentError(absl::StrCat("the images are ", width, "x", height,
+                                                   "; SSIM needs at least ", kSsimWindow, "x",
+                                                   kSsimWindow));
+  }
+  if (masks.kind == MaskKind::kCenter &&
+      (masks.center_size > height || masks.center_size > width)) {
+    return absl::InvalidArgumentError(absl::StrCat("--center_size ", masks.center_size,
+                                                   " is larger than the ", width, "x", height,
+                                                   " images"));
+  }
+  if (masks.kind == MaskKind::kPatches &&
+      (height % masks.patch_size != 0 || width % masks.patch_size != 0)) {
+    return absl::InvalidArgumentError(absl::StrCat("--patch_size ", masks.patch_size,
+                                                   " does not divide the ", width, "x", height,
+                                                   " images"));
+  }
+  return absl::OkStatus();
+}
+
+// The exit code (0, or 2 when the harmonic solver did not converge), or the error to print.
+absl::StatusOr<int> Run() {
+  absl::Status status = runtime::ConfigureRuntime(runtime::RuntimeOptionsFromFlags());
+  if (!status.ok()) return status;
+  absl::StatusOr<MaskOptions> mask_options_or = MaskOptionsFromFlags();
+  if (!mask_options_or.ok()) return mask_options_or.status();
+  const MaskOptions mask_options = *mask_options_or;
+  status = CheckRunFlags();
+  if (!status.ok()) return status;
+  const uint64_t mask_seed = absl::GetFlag(FLAGS_mask_seed);
+  const int64_t batch_size = absl::GetFlag(FLAGS_batch_size);
+  std::cerr << runtime::RuntimeBanner() << "\n";
 
   const std::string data_dir = runtime::ResolveUserPath(absl::GetFlag(FLAGS_data_dir));
   const auto load_start = std::chrono::steady_clock::now();
   absl::StatusOr<MnistData> test = LoadMnist(data_dir, MnistSplit::kTest);
-  if (!test.ok()) {
-    std::cerr << test.status() << "\n";
-    return 1;
-  }
+  if (!test.ok()) return test.status();
+  const int64_t h = test->images.size(2), w = test->images.size(3);
+  status = CheckImagesFit(mask_options, h, w);
+  if (!status.ok()) return status;
   absl::StatusOr<MnistData> train = LoadMnist(data_dir, MnistSplit::kTrain);
-  if (!train.ok()) {
-    std::cerr << train.status() << "\n";
-    return 1;
-  }
+  if (!train.ok()) return train.status();
   const at::Tensor mean_image = train->images.mean(0);
   const double load_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
   int64_t n = test->images.size(0);
   if (absl::GetFlag(FLAGS_limit) > 0) n = std::min(n, absl::GetFlag(FLAGS_limit));
-  const int64_t h = test->images.size(2), w = test->images.size(3);
   std::cerr << "test images: " << n << " of " << test->images.size(0) << " (" << h << " x " << w
             << ") from " << data_dir << ", mean of " << train->images.size(0)
             << " training images; loaded in " << absl::StrFormat("%.2f", load_seconds)
@@ -155,10 +229,10 @@ int Run() {
   }
   masked_fraction /= std::max<int64_t>(n, 1);
 
-  std::string mask_text = MaskKindName(*kind);
-  if (*kind == MaskKind::kCenter) {
+  std::string mask_text = MaskKindName(mask_options.kind);
+  if (mask_options.kind == MaskKind::kCenter) {
     absl::StrAppend(&mask_text, " ", mask_options.center_size, "x", mask_options.center_size);
-  } else if (*kind == MaskKind::kPatches) {
+  } else if (mask_options.kind == MaskKind::kPatches) {
     absl::StrAppend(&mask_text, " ", mask_options.patch_size, "x", mask_options.patch_size,
                     ", ratio ", mask_options.patch_ratio);
   }
@@ -169,8 +243,9 @@ int Run() {
                                "hole PSNR", "hole L1", "SSIM", "seconds");
   for (const Method* method : {&mean, &dataset_mean, &harmonic}) {
     const InpaintingScores s = method->metrics.Scores();
-    std::cout << absl::StrFormat("%-14s %9.2f %11.2f %9.4f %7.4f %9.2f\n", method->name, s.psnr,
-                                 s.psnr_hole, s.l1_hole, s.ssim, method->seconds);
+    std::cout << absl::StrFormat("%-14s %9.2f %11s %9s %7.4f %9.2f\n", method->name, s.psnr,
+                                 HoleText("%.2f", s.psnr_hole), HoleText("%.4f", s.l1_hole),
+                                 s.ssim, method->seconds);
   }
   std::cout << absl::StrFormat(
       "harmonic fill: conjugate gradients, at most %d iterations per batch, max residual %.2e "
@@ -178,30 +253,15 @@ int Run() {
       max_iterations, max_residual, converged ? "converged" : "NOT converged");
 
   const int64_t rows = std::min(absl::GetFlag(FLAGS_grid_rows), n);
-  std::string grid_path;
-  if (rows > 0 && !absl::GetFlag(FLAGS_grid).empty()) {
-    grid_path = runtime::ResolveUserPath(absl::GetFlag(FLAGS_grid));
-    const at::Tensor images = test->images.slice(0, 0, rows);
-    const at::Tensor masks = IndexedMasks(mask_options, mask_seed, 0, rows, h, w);
-    absl::Status written = WriteComparisonGrid(
-        grid_path,
-        {images, ApplyMask(images, masks, 0.5), MeanFill(images, masks),
-         DatasetMeanFill(images, masks, mean_image), HarmonicFill(images, masks)},
-        {.padding = 2, .scale = absl::GetFlag(FLAGS_grid_scale)});
-    if (!written.ok()) {
-      std::cerr << written << "\n";
-      return 1;
-    }
-    std::cout << "grid (original | masked | mean fill | data-set mean fill | harmonic fill): "
-              << grid_path << "\n";
-  }
-
+  const std::string grid_path = rows > 0 && !absl::GetFlag(FLAGS_grid).empty()
+                                    ? runtime::ResolveUserPath(absl::GetFlag(FLAGS_grid))
+                                    : std::string();
   nlohmann::json report = {
       {"data_dir", data_dir},
       {"split", "test"},
       {"images", n},
       {"mask",
-       {{"kind", MaskKindName(*kind)},
+       {{"kind", MaskKindName(mask_options.kind)},
         {"center_size", mask_options.center_size},
         {"patch_size", mask_options.patch_size},
         {"patch_ratio", mask_options.patch_ratio},
@@ -221,13 +281,24 @@ int Run() {
       {"grid", grid_path},
       {"runtime", runtime::RuntimeBanner()},
   };
+  // The metrics first: they took the whole evaluation, the grid is a picture of a few rows.
   const std::string out_path = runtime::ResolveUserPath(absl::GetFlag(FLAGS_out));
-  absl::Status written = training::WriteFileAtomically(out_path, report.dump(2) + "\n");
-  if (!written.ok()) {
-    std::cerr << written << "\n";
-    return 1;
-  }
+  status = training::WriteFileAtomically(out_path, report.dump(2) + "\n");
+  if (!status.ok()) return status;
   std::cout << "metrics: " << out_path << "\n";
+
+  if (!grid_path.empty()) {
+    const at::Tensor images = test->images.slice(0, 0, rows);
+    const at::Tensor masks = IndexedMasks(mask_options, mask_seed, 0, rows, h, w);
+    status = WriteComparisonGrid(
+        grid_path,
+        {images, ApplyMask(images, masks, 0.5), MeanFill(images, masks),
+         DatasetMeanFill(images, masks, mean_image), HarmonicFill(images, masks)},
+        {.padding = 2, .scale = absl::GetFlag(FLAGS_grid_scale)});
+    if (!status.ok()) return status;
+    std::cout << "grid (original | masked | mean fill | data-set mean fill | harmonic fill): "
+              << grid_path << "\n";
+  }
   return converged ? 0 : 2;
 }
 
@@ -238,5 +309,18 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Mean fill and harmonic fill on an MNIST-format test set: metrics JSON and a PNG grid.");
   absl::ParseCommandLine(argc, argv);
-  return sf::vision::Run();
+  absl::StatusOr<int> exit_code;
+  try {
+    exit_code = sf::vision::Run();
+  } catch (const c10::Error& e) {
+    const std::string text = e.what_without_backtrace();
+    exit_code = absl::InternalError(text.substr(0, text.find('\n')));
+  } catch (const std::exception& e) {
+    exit_code = absl::InternalError(e.what());
+  }
+  if (!exit_code.ok()) {
+    std::cerr << "error: " << exit_code.status().message() << "\n";
+    return 1;
+  }
+  return *exit_code;
 }

@@ -123,6 +123,10 @@ InpaintingScores InpaintingMetrics::Scores() const {
   if (images_with_hole_ > 0) {
     scores.psnr_hole = psnr_hole_sum_ / images_with_hole_;
     scores.l1_hole = l1_hole_sum_ / images_with_hole_;
+  } else {
+    // 0 would read as a score (a terrible PSNR, a perfect L1); there is no hole to score.
+    scores.psnr_hole = std::numeric_limits<double>::quiet_NaN();
+    scores.l1_hole = std::numeric_limits<double>::quiet_NaN();
   }
   return scores;
 }

@@ -14,7 +14,7 @@
 //     sigma=1.5, use_sample_covariance=False), which crops the same border off its map.
 //     Images must be at least 11 x 11.
 // Test-set figures are means of the per-image values (hole metrics over the images whose
-// mask is not empty).
+// mask is not empty; NaN when every mask is empty).
 //
 //   InpaintingMetrics metrics;
 //   for (...) metrics.Add(reconstruction, original, masks);
@@ -56,8 +56,8 @@ at::Tensor Ssim(const at::Tensor& prediction, const at::Tensor& target);
 
 struct InpaintingScores {
   double psnr = 0.0;       // mean over images of the whole-image PSNR, dB
-  double psnr_hole = 0.0;  // mean over images with a hole of the hole PSNR, dB
-  double l1_hole = 0.0;    // mean over images with a hole of the hole L1
+  double psnr_hole = 0.0;  // mean over images with a hole of the hole PSNR, dB (NaN: no hole)
+  double l1_hole = 0.0;    // mean over images with a hole of the hole L1 (NaN: no hole)
   double ssim = 0.0;       // mean over images of SSIM
   double mse = 0.0;        // mean over images of the whole-image MSE
   int64_t images = 0;
@@ -69,7 +69,8 @@ class InpaintingMetrics {
  public:
   // prediction, target [N, C, H, W]; masks [N, 1, H, W].
   void Add(const at::Tensor& prediction, const at::Tensor& target, const at::Tensor& masks);
-  // The means so far (zeros before the first Add).
+  // The means so far (zeros before the first Add). The hole figures are NaN while no image
+  // with a hole was added: reports show them as n/a, not as a score.
   InpaintingScores Scores() const;
 
  private:

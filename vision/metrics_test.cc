@@ -163,6 +163,18 @@ TEST(MetricsTest, AccumulatorAveragesPerImageValuesAcrossBatches) {
   EXPECT_EQ(InpaintingMetrics().Scores().images, 0);
 }
 
+TEST(MetricsTest, HoleFiguresAreNanWhenNoImageHasAHole) {
+  at::Tensor target = Rand({3, 1, 12, 12}, 9);
+  InpaintingMetrics metrics;
+  metrics.Add(target * 0.5, target, at::zeros({3, 1, 12, 12}));
+  const InpaintingScores s = metrics.Scores();
+  EXPECT_EQ(s.images, 3);
+  EXPECT_EQ(s.images_with_hole, 0);
+  EXPECT_TRUE(std::isnan(s.psnr_hole)) << s.psnr_hole;
+  EXPECT_TRUE(std::isnan(s.l1_hole)) << s.l1_hole;
+  EXPECT_GT(s.psnr, 0.0);
+}
+
 TEST(MetricsTest, ShapeMismatchesAreProgrammerErrors) {
   EXPECT_THROW(Psnr(at::zeros({1, 1, 4, 4}), at::zeros({1, 1, 4, 5})), c10::Error);
   EXPECT_THROW(HolePsnr(at::zeros({1, 1, 4, 4}), at::zeros({1, 1, 4, 4}), at::zeros({1, 4, 4})),

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <string>
 
 #include <ATen/ATen.h>
 #include <torch/utils.h>
@@ -12,6 +14,19 @@
 #include "vision/image_grid.h"
 
 namespace sf::tasks::inpainting {
+namespace {
+
+// Hole figures are NaN when no image had a hole (vision/metrics.h): n/a, null or an empty CSV
+// field, not a number that reads as a score.
+std::string HoleText(const char* format, double value) {
+  return std::isnan(value) ? std::string("n/a") : absl::StrFormat(format, value);
+}
+
+nlohmann::json HoleJson(double value) {
+  return std::isnan(value) ? nlohmann::json(nullptr) : nlohmann::json(value);
+}
+
+}  // namespace
 
 std::vector<Method> ClassicalBaselines(const at::Tensor& mean_image) {
   return {
@@ -75,9 +90,10 @@ std::string FormatTable(const EvaluationReport& report, const EvaluationOptions&
   absl::StrAppend(&table, absl::StrFormat("%-24s %9s %11s %9s %7s %9s\n", "method", "PSNR dB",
                                           "hole PSNR", "hole L1", "SSIM", "seconds"));
   for (const MethodResult& m : report.methods) {
-    absl::StrAppend(&table, absl::StrFormat("%-24s %9.2f %11.2f %9.4f %7.4f %9.2f\n", m.name,
-                                            m.scores.psnr, m.scores.psnr_hole, m.scores.l1_hole,
-                                            m.scores.ssim, m.seconds));
+    absl::StrAppend(&table, absl::StrFormat("%-24s %9.2f %11s %9s %7.4f %9.2f\n", m.name,
+                                            m.scores.psnr, HoleText("%.2f", m.scores.psnr_hole),
+                                            HoleText("%.4f", m.scores.l1_hole), m.scores.ssim,
+                                            m.seconds));
   }
   return table;
 }
@@ -87,8 +103,8 @@ nlohmann::json ReportJson(const EvaluationReport& report, const EvaluationOption
   for (const MethodResult& m : report.methods) {
     methods[m.key] = {{"name", m.name},
                       {"psnr", m.scores.psnr},
-                      {"psnr_hole", m.scores.psnr_hole},
-                      {"l1_hole", m.scores.l1_hole},
+                      {"psnr_hole", HoleJson(m.scores.psnr_hole)},
+                      {"l1_hole", HoleJson(m.scores.l1_hole)},
                       {"ssim", m.scores.ssim},
                       {"mse", m.scores.mse},
                       {"images", m.scores.images},
@@ -112,8 +128,12 @@ nlohmann::json ReportJson(const EvaluationReport& report, const EvaluationOption
 std::string ReportCsv(const EvaluationReport& report) {
   std::string csv = "method,psnr,psnr_hole,l1_hole,ssim,seconds\n";
   for (const MethodResult& m : report.methods) {
-    absl::StrAppend(&csv, absl::StrFormat("%s,%.4f,%.4f,%.6f,%.6f,%.3f\n", m.key, m.scores.psnr,
-                                          m.scores.psnr_hole, m.scores.l1_hole, m.scores.ssim,
+    const auto hole = [](const char* format, double value) {
+      return std::isnan(value) ? std::string() : absl::StrFormat(format, value);
+    };
+    absl::StrAppend(&csv, absl::StrFormat("%s,%.4f,%s,%s,%.6f,%.3f\n", m.key, m.scores.psnr,
+                                          hole("%.4f", m.scores.psnr_hole),
+                                          hole("%.6f", m.scores.l1_hole), m.scores.ssim,
                                           m.seconds));
   }
   return csv;

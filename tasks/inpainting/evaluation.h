@@ -66,6 +66,7 @@ EvaluationReport Evaluate(const at::Tensor& images, const std::vector<Method>& m
 std::string DescribeMasks(const vision::MaskOptions& masks);
 
 // A header line (masks, seed, images) and one row per method: PSNR, hole PSNR, hole L1, SSIM.
+// When no image has a hole the hole figures are n/a here, null in the JSON and empty in the CSV.
 std::string FormatTable(const EvaluationReport& report, const EvaluationOptions& options);
 
 // {"images", "mask": {...}, "methods": {key: {psnr, psnr_hole, l1_hole, ssim, mse, seconds}}}.

@@ -56,6 +56,27 @@ TEST(EvaluateTest, TableJsonAndCsvNameEveryMethod) {
   EXPECT_NE(csv.find("\ndataset_mean_fill,"), std::string::npos) << csv;
 }
 
+TEST(EvaluateTest, HoleFiguresAreNotApplicableWhenNoImageHasAHole) {
+  const at::Tensor images = SmoothImages(3);
+  EvaluationOptions options;
+  options.masks = {.kind = vision::MaskKind::kPatches, .patch_size = 4, .patch_ratio = 0.0};
+  const EvaluationReport report = Evaluate(images, ClassicalBaselines(images.mean(0)), options);
+  const std::string table = FormatTable(report, options);
+  EXPECT_NE(table.find("n/a"), std::string::npos) << table;
+  EXPECT_EQ(table.find("nan"), std::string::npos) << table;
+  EXPECT_EQ(table.find(" 0.00 "), std::string::npos) << table;
+  const nlohmann::json json = ReportJson(report, options);
+  for (const auto& [key, method] : json["methods"].items()) {
+    SCOPED_TRACE(key);
+    EXPECT_TRUE(method["psnr_hole"].is_null()) << method;
+    EXPECT_TRUE(method["l1_hole"].is_null()) << method;
+    EXPECT_TRUE(method["psnr"].is_number()) << method;
+    EXPECT_EQ(method["images_with_hole"], 0);
+  }
+  const std::string csv = ReportCsv(report);
+  EXPECT_NE(csv.find("\nmean_fill,100.0000,,,"), std::string::npos) << csv;
+}
+
 TEST(WriteReconstructionGridTest, WritesThreeColumns) {
   const at::Tensor images = SmoothImages(2);
   const at::Tensor masks = vision::CenterSquareMask(16, 16, 6).unsqueeze(0).expand({2, 1, 16, 16});
