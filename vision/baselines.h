@@ -6,9 +6,11 @@
 //   - Harmonic fill: the hole is the solution of Laplace's equation with the known pixels as
 //     Dirichlet boundary values: each hole pixel equals the mean of its 4 neighbours. At the
 //     image border only in-image neighbours count (a zero-flux, Neumann border), so a hole may
-//     touch the border. Harmonic functions (linear ramps, x^2 - y^2, xy) are reproduced
-//     exactly, and by the maximum principle the fill stays within the range of the known
-//     pixels next to the hole.
+//     touch the border. A hole that does not touch the border reproduces harmonic functions
+//     (linear ramps, x^2 - y^2, xy) exactly; where a hole reaches the border, the fill's slope
+//     across the border is zero instead, so a ramp running into the border flattens out there
+//     rather than continuing. Either way, by the maximum principle the fill stays within the
+//     range of the known pixels next to the hole.
 //
 // Both take images [N, C, H, W] and masks [N, 1, H, W] (1 = hole, see masks.h; a pixel is a
 // hole when its mask value is > 0.5), return a tensor like `images` whose known pixels are

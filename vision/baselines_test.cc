@@ -117,6 +117,20 @@ TEST(BaselinesTest, HarmonicFillReproducesHarmonicFunctionsExactly) {
   }
 }
 
+TEST(BaselinesTest, RampRunningIntoABorderHoleFlattensInsteadOfContinuing) {
+  const int64_t h = 8, w = 10;
+  const at::Tensor ramp = Sample(h, w, [](double x, double) { return 0.1 + 0.05 * x; });
+  at::Tensor mask = at::zeros({1, 1, h, w}, at::kDouble);
+  mask.slice(3, w - 3, w).fill_(1.0);  // the last three columns, along the right border
+  HarmonicFillStats stats;
+  const at::Tensor filled = HarmonicFill(ramp, mask, {.tolerance = 1e-12}, &stats);
+  ASSERT_TRUE(stats.converged);
+  // Zero flux across the border: every hole column takes the last known column's value.
+  const at::Tensor last_known = ramp.slice(3, w - 4, w - 3);
+  EXPECT_LT((filled.slice(3, w - 3, w) - last_known).abs().max().item<double>(), 1e-9);
+  EXPECT_GT((filled - ramp).abs().max().item<double>(), 0.1);
+}
+
 TEST(BaselinesTest, HarmonicFillMatchesGaussSeidelIncludingHolesOnTheBorder) {
   at::Generator gen = at::detail::createCPUGenerator(3);
   at::Tensor image = at::rand({1, 1, 20, 20}, gen, at::kDouble);

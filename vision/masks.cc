@@ -98,7 +98,11 @@ at::Tensor RandomRectangleMask(int64_t height, int64_t width, const RectangleMas
 int64_t NumMaskedPatches(int64_t num_patches, double ratio) {
   TORCH_CHECK(num_patches >= 0, "num_patches must be >= 0, got ", num_patches);
   TORCH_CHECK(ratio >= 0.0 && ratio <= 1.0, "mask ratio must be in [0, 1], got ", ratio);
-  return std::llround(ratio * static_cast<double>(num_patches));
+  // A decimal ratio is stored a hair off its value (0.285 is 0.28499999999999998...), which
+  // would turn an exact half such as 0.285 * 100 = 28.5 into 28.4999... and round it down. The
+  // nudge, far above that error and far below any real fraction of a patch, restores the half.
+  const double exact = ratio * static_cast<double>(num_patches);
+  return std::llround(exact + 1e-9 * std::max(1.0, exact));
 }
 
 at::Tensor RandomPatchSelection(int64_t num_patches, double ratio, std::mt19937_64& gen) {

@@ -36,6 +36,12 @@ TEST(MasksTest, NumMaskedPatchesRoundsHalfAwayFromZero) {
   EXPECT_EQ(NumMaskedPatches(49, 0.75), 37);  // 36.75
   EXPECT_EQ(NumMaskedPatches(196, 0.75), 147);
   EXPECT_EQ(NumMaskedPatches(5, 0.5), 3);     // 2.5
+  // Decimal ratios stored just below their value, whose product is meant to be a half.
+  EXPECT_EQ(NumMaskedPatches(100, 0.285), 29);  // 28.499999999999996 in doubles
+  EXPECT_EQ(NumMaskedPatches(100, 0.575), 58);
+  EXPECT_EQ(NumMaskedPatches(200, 0.0725), 15);
+  EXPECT_EQ(NumMaskedPatches(100, 0.284), 28);
+  EXPECT_EQ(NumMaskedPatches(100, 0.2851), 29);
   EXPECT_EQ(NumMaskedPatches(10, 0.0), 0);
   EXPECT_EQ(NumMaskedPatches(10, 1.0), 10);
   EXPECT_THROW(NumMaskedPatches(10, 1.5), c10::Error);
