@@ -35,18 +35,13 @@
 #include "training/file_io.h"
 #include "vision/baselines.h"
 #include "vision/image_grid.h"
+#include "vision/mask_flags.h"
 #include "vision/masks.h"
 #include "vision/metrics.h"
 #include "vision/mnist.h"
 
 ABSL_FLAG(std::string, data_dir, sf::vision::kFashionMnistDir,
           "Directory with {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz] (MNIST format).");
-ABSL_FLAG(std::string, mask, "center", "Mask kind: center, patches, rectangles or strokes.");
-ABSL_FLAG(int64_t, center_size, 14, "Side of the centre square hole (--mask=center).");
-ABSL_FLAG(int64_t, patch_size, 4, "Patch side (--mask=patches).");
-ABSL_FLAG(double, mask_ratio, 0.75, "Fraction of patches masked (--mask=patches).");
-ABSL_FLAG(uint64_t, mask_seed, 2024,
-          "Seed of the test-set masks: image i's mask depends only on (mask_seed, i).");
 ABSL_FLAG(int64_t, limit, 0, "Evaluate only the first N test images (0 = all).");
 ABSL_FLAG(int64_t, batch_size, 1000, "Images per batch.");
 ABSL_FLAG(std::string, out, "baselines_metrics.json", "Where to write the metrics JSON.");
@@ -90,33 +85,7 @@ nlohmann::json ScoresJson(const Method& method) {
           {"seconds", method.seconds}};
 }
 
-// Mask, batch and grid flags, checked before any data is loaded.
-absl::StatusOr<MaskOptions> MaskOptionsFromFlags() {
-  absl::StatusOr<MaskKind> kind = ParseMaskKind(absl::GetFlag(FLAGS_mask));
-  if (!kind.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("--mask: ", kind.status().message()));
-  }
-  MaskOptions options;
-  options.kind = *kind;
-  options.center_size = absl::GetFlag(FLAGS_center_size);
-  options.patch_size = absl::GetFlag(FLAGS_patch_size);
-  options.patch_ratio = absl::GetFlag(FLAGS_mask_ratio);
-  // 0 is allowed: no hole, the whole-image figures of an untouched image.
-  if (options.center_size < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--center_size must be >= 0, got ", options.center_size));
-  }
-  if (options.patch_size < 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--patch_size must be >= 1, got ", options.patch_size));
-  }
-  if (!(options.patch_ratio >= 0.0 && options.patch_ratio <= 1.0)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--mask_ratio must be in [0, 1], got ", options.patch_ratio));
-  }
-  return options;
-}
-
+// Batch, grid and output flags, checked before any data is loaded.
 absl::Status CheckRunFlags() {
   const int64_t batch_size = absl::GetFlag(FLAGS_batch_size);
   if (batch_size < 1) {
@@ -169,7 +138,7 @@ absl::Status CheckImagesFit(const MaskOptions& masks, int64_t height, int64_t wi
 absl::StatusOr<int> Run() {
   absl::Status status = runtime::ConfigureRuntime(runtime::RuntimeOptionsFromFlags());
   if (!status.ok()) return status;
-  absl::StatusOr<MaskOptions> mask_options_or = MaskOptionsFromFlags();
+  absl::StatusOr<MaskOptions> mask_options_or = MaskOptionsFromFlags({.min_center_size = 0});
   if (!mask_options_or.ok()) return mask_options_or.status();
   const MaskOptions mask_options = *mask_options_or;
   status = CheckRunFlags();

@@ -26,21 +26,13 @@
 #include "training/optimizer.h"
 #include "training/train_flags.h"
 #include "training/train_loop.h"
+#include "vision/mask_flags.h"
 #include "vision/masks.h"
 #include "vision/metrics.h"
 #include "vision/mnist.h"
 
 ABSL_FLAG(std::string, data_dir, sf::vision::kFashionMnistDir,
           "Directory with {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz] (MNIST format).");
-ABSL_FLAG(std::string, mask, "center",
-          "Mask kind for training, evaluation and --input: center, patches, rectangles or "
-          "strokes.");
-ABSL_FLAG(int64_t, center_size, 14, "Side of the centre square hole (--mask=center).");
-ABSL_FLAG(int64_t, patch_size, 4, "Patch side (--mask=patches).");
-ABSL_FLAG(double, mask_ratio, 0.75, "Fraction of patches masked (--mask=patches).");
-ABSL_FLAG(uint64_t, mask_seed, 2024,
-          "Seed of the test-set and --input masks: image i's mask depends only on "
-          "(mask_seed, i), the same as //vision:baselines_report's.");
 ABSL_FLAG(int64_t, batch_size, 64,
           "Training images per update, over all processes: with --world_size=N each process "
           "takes batch_size / N of them.");
@@ -75,29 +67,6 @@ void ApplyDefaults(const TaskDefaults& defaults) {
   absl::SetFlag(&FLAGS_clip_grad_norm, defaults.clip_grad_norm);
   absl::SetFlag(&FLAGS_mask, defaults.mask);
   absl::SetFlag(&FLAGS_out_dir, defaults.out_dir);
-}
-
-absl::StatusOr<vision::MaskOptions> MaskOptionsFromFlags() {
-  absl::StatusOr<vision::MaskKind> kind = vision::ParseMaskKind(absl::GetFlag(FLAGS_mask));
-  if (!kind.ok()) return absl::InvalidArgumentError(absl::StrCat("--mask: ", kind.status().message()));
-  vision::MaskOptions options;
-  options.kind = *kind;
-  options.center_size = absl::GetFlag(FLAGS_center_size);
-  options.patch_size = absl::GetFlag(FLAGS_patch_size);
-  options.patch_ratio = absl::GetFlag(FLAGS_mask_ratio);
-  if (options.center_size < 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--center_size must be >= 1, got ", options.center_size));
-  }
-  if (options.patch_size < 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--patch_size must be >= 1, got ", options.patch_size));
-  }
-  if (!(options.patch_ratio >= 0.0 && options.patch_ratio <= 1.0)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--mask_ratio must be in [0, 1], got ", options.patch_ratio));
-  }
-  return options;
 }
 
 // Batch, evaluation and output flags, checked before any training so that a typo costs seconds,
@@ -275,7 +244,8 @@ absl::Status Run(const InpaintingTask& task) {
   std::ostream discarded(nullptr);
   std::ostream& log = is_main ? std::cerr : discarded;
   log << runtime::RuntimeBanner() << "\n";
-  absl::StatusOr<vision::MaskOptions> masks = MaskOptionsFromFlags();
+  absl::StatusOr<vision::MaskOptions> masks =
+      vision::MaskOptionsFromFlags({.min_center_size = 1});
   if (!masks.ok()) return masks.status();
   if (!absl::GetFlag(FLAGS_input).empty()) return InpaintInput(task, *masks);
   absl::Status flags_valid = CheckRunFlags();

@@ -27,12 +27,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "absl/flags/declare.h"
 #include "absl/status/statusor.h"
 #include "tasks/inpainting/model_io.h"
-
-// Read by the Transformer binary: its patches are the masks' patches.
-ABSL_DECLARE_FLAG(int64_t, patch_size);
+// --patch_size is read by the Transformer binary: its patches are the masks' patches.
+#include "vision/mask_flags.h"
 
 namespace sf::tasks::inpainting {
 
