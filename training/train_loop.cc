@@ -156,9 +156,9 @@ uint64_t RankSeed(uint64_t seed, int rank, int64_t step) {
   return z ^ (z >> 31);
 }
 
-// A fresh run keeps its checkpoints where an earlier run left its own: those would outrank the
-// new ones (pruning keeps the highest steps) and a later --resume would pick them up. They
-// move to <dir>/earlier-run/, which holds only the latest such run.
+// A fresh run may be given a folder that holds an earlier run's checkpoints: left there, they
+// would outrank its own (pruning keeps the highest steps) and a later --resume would continue
+// the earlier run. They move to <dir>/earlier-run/, which holds only the latest such run.
 absl::Status MoveEarlierRunAside(const std::string& dir) {
   absl::StatusOr<std::vector<std::pair<int64_t, std::string>>> found = ListCheckpoints(dir);
   if (!found.ok()) return found.status();
