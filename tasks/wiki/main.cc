@@ -370,6 +370,14 @@ int Train(uint64_t seed, int threads, const training::DistributedOptions& distri
       result->steps, result->seconds / 60.0, result->tokens_per_second,
       result->best_metric ? std::exp(*result->best_metric) : NAN, result->best_step,
       loop->checkpoint_dir);
+  if (result->resumed_from_step > 0) {
+    // The evaluations before the checkpoint were made by an earlier process; its log has them.
+    absl::StatusOr<LoggedHistory> earlier = ReadLoggedHistory(
+        loop->run_dir + "/metrics.jsonl", result->resumed_from_step, steps_per_epoch);
+    if (!earlier.ok()) return Fail(earlier.status());
+    for (EpochPerplexity& row : history) row.seconds += earlier->seconds;
+    history.insert(history.begin(), earlier->rows.begin(), earlier->rows.end());
+  }
   absl::Status written = WritePerplexityReport(history, loop->run_dir + "/perplexity");
   if (!written.ok()) return Fail(written);
 

@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "training/file_io.h"
 
 namespace sf::tasks::wiki {
@@ -97,6 +100,37 @@ absl::Status WritePerplexityReport(const std::vector<EpochPerplexity>& history,
     if (!s.ok()) return s;
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<LoggedHistory> ReadLoggedHistory(const std::string& metrics_path,
+                                                int64_t through_step, double steps_per_epoch) {
+  absl::StatusOr<std::string> text = training::ReadFileToString(metrics_path);
+  if (!text.ok()) return text.status();
+  LoggedHistory history;
+  std::optional<double> first_time;
+  for (absl::string_view line : absl::StrSplit(*text, '\n', absl::SkipEmpty())) {
+    const nlohmann::json record = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!record.is_object() || !record.contains("step") || !record["step"].is_number_integer() ||
+        !record.contains("wall_time") || !record["wall_time"].is_number()) {
+      continue;  // not a record of the run log
+    }
+    const int64_t step = record["step"].get<int64_t>();
+    const double time = record["wall_time"].get<double>();
+    if (!first_time) first_time = time;
+    if (step > through_step) continue;
+    history.seconds = std::max(history.seconds, time - *first_time);
+    if (!record.contains("eval/perplexity") || !record["eval/perplexity"].is_number()) continue;
+    EpochPerplexity row;
+    row.step = step;
+    row.epoch = static_cast<double>(step) / steps_per_epoch;
+    row.valid = record["eval/perplexity"].get<double>();
+    if (record.contains("eval/test_perplexity") && record["eval/test_perplexity"].is_number()) {
+      row.test = record["eval/test_perplexity"].get<double>();
+    }
+    row.seconds = time - *first_time;
+    history.rows.push_back(row);
+  }
+  return history;
 }
 
 }  // namespace sf::tasks::wiki
