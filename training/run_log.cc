@@ -15,25 +15,21 @@ namespace {
 
 std::string ErrnoText() { return std::error_code(errno, std::generic_category()).message(); }
 
-// Rewrites the JSON-lines file at `path`, if there is one, without the records whose "step" is
-// past `keep_through_step` (or that are not such records: a line cut short by a crash).
+// Rewrites the run log at `path`, if there is one, without the records past
+// `keep_through_step` and without lines that are not records (a line cut short by a crash,
+// which the next record would otherwise continue).
 absl::Status DropRecordsAfter(const std::string& path, int64_t keep_through_step) {
   std::error_code error;
   if (!std::filesystem::exists(path, error)) return absl::OkStatus();
-  absl::StatusOr<std::string> text = ReadFileToString(path);
-  if (!text.ok()) return text.status();
+  absl::StatusOr<std::vector<nlohmann::json>> records = ReadRunLogRecords(path);
+  if (!records.ok()) return records.status();
   std::string kept;
-  bool dropped = false;
-  for (absl::string_view line : absl::StrSplit(*text, '\n', absl::SkipEmpty())) {
-    const nlohmann::json record = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (record.is_object() && record.contains("step") && record["step"].is_number_integer() &&
-        record["step"].get<int64_t>() <= keep_through_step) {
-      absl::StrAppend(&kept, line, "\n");
-    } else {
-      dropped = true;
+  for (const nlohmann::json& record : *records) {
+    if (record["step"].get<int64_t>() <= keep_through_step) {
+      absl::StrAppend(&kept, record.dump(), "\n");
     }
   }
-  return dropped ? WriteFileAtomically(path, kept) : absl::OkStatus();
+  return WriteFileAtomically(path, kept);
 }
 
 }  // namespace
@@ -57,6 +53,19 @@ absl::Status JsonLinesWriter::Write(const nlohmann::json& record) {
     return absl::InternalError(absl::StrCat("cannot write ", path_, ": ", ErrnoText()));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<nlohmann::json>> ReadRunLogRecords(const std::string& path) {
+  absl::StatusOr<std::string> text = ReadFileToString(path);
+  if (!text.ok()) return text.status();
+  std::vector<nlohmann::json> records;
+  for (absl::string_view line : absl::StrSplit(*text, '\n', absl::SkipEmpty())) {
+    nlohmann::json record = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (record.is_object() && record.contains("step") && record["step"].is_number_integer()) {
+      records.push_back(std::move(record));
+    }
+  }
+  return records;
 }
 
 absl::Status WriteJsonFile(const std::string& path, const nlohmann::json& value) {

@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -44,6 +45,10 @@ class JsonLinesWriter {
   std::string path_;
   std::FILE* file_;
 };
+
+// The records of a metrics.jsonl file written by RunLogger, in file order: the objects with an
+// integer "step". Other lines (one cut short by a crash) are skipped. An error names the path.
+absl::StatusOr<std::vector<nlohmann::json>> ReadRunLogRecords(const std::string& path);
 
 // `value` pretty-printed to `path`, atomically.
 absl::Status WriteJsonFile(const std::string& path, const nlohmann::json& value);

@@ -112,28 +112,6 @@ absl::Status CheckRunFlags() {
   return absl::OkStatus();
 }
 
-// The checks that need the image size, made on the test set before the training set is loaded.
-absl::Status CheckImagesFit(const MaskOptions& masks, int64_t height, int64_t width) {
-  if (height < kSsimWindow || width < kSsimWindow) {
-    return absl::InvalidArgumentError(absl::StrCat("the images are ", width, "x", height,
-                                                   "; SSIM needs at least ", kSsimWindow, "x",
-                                                   kSsimWindow));
-  }
-  if (masks.kind == MaskKind::kCenter &&
-      (masks.center_size > height || masks.center_size > width)) {
-    return absl::InvalidArgumentError(absl::StrCat("--center_size ", masks.center_size,
-                                                   " is larger than the ", width, "x", height,
-                                                   " images"));
-  }
-  if (masks.kind == MaskKind::kPatches &&
-      (height % masks.patch_size != 0 || width % masks.patch_size != 0)) {
-    return absl::InvalidArgumentError(absl::StrCat("--patch_size ", masks.patch_size,
-                                                   " does not divide the ", width, "x", height,
-                                                   " images"));
-  }
-  return absl::OkStatus();
-}
-
 // The exit code (0, or 2 when the harmonic solver did not converge), or the error to print.
 absl::StatusOr<int> Run() {
   absl::Status status = runtime::ConfigureRuntime(runtime::RuntimeOptionsFromFlags());

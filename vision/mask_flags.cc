@@ -3,6 +3,7 @@
 #include "absl/flags/flag.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "vision/metrics.h"
 
 ABSL_FLAG(std::string, mask, "center",
           "Mask kind: center, patches, rectangles or strokes (for the inpainting tasks: of "
@@ -39,6 +40,27 @@ absl::StatusOr<MaskOptions> MaskOptionsFromFlags(const MaskFlagLimits& limits) {
         absl::StrCat("--mask_ratio must be in [0, 1], got ", options.patch_ratio));
   }
   return options;
+}
+
+absl::Status CheckImagesFit(const MaskOptions& masks, int64_t height, int64_t width) {
+  if (height < kSsimWindow || width < kSsimWindow) {
+    return absl::InvalidArgumentError(absl::StrCat("the images are ", width, "x", height,
+                                                   "; the evaluation's SSIM needs at least ",
+                                                   kSsimWindow, "x", kSsimWindow));
+  }
+  if (masks.kind == MaskKind::kCenter &&
+      (masks.center_size > height || masks.center_size > width)) {
+    return absl::InvalidArgumentError(absl::StrCat("--center_size ", masks.center_size,
+                                                   " is larger than the ", width, "x", height,
+                                                   " images"));
+  }
+  if (masks.kind == MaskKind::kPatches &&
+      (height % masks.patch_size != 0 || width % masks.patch_size != 0)) {
+    return absl::InvalidArgumentError(absl::StrCat("--patch_size ", masks.patch_size,
+                                                   " does not divide the ", width, "x", height,
+                                                   " images"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace sf::vision

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "absl/flags/declare.h"
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "vision/masks.h"
 
@@ -31,6 +32,10 @@ struct MaskFlagLimits {
 // The masks the flags describe; an error names the flag and its value. Whether the masks fit
 // the images is checked once their size is known.
 absl::StatusOr<MaskOptions> MaskOptionsFromFlags(const MaskFlagLimits& limits = {});
+
+// The checks that need the image size: images no smaller than the evaluation's SSIM window, a
+// centre hole no larger than them, patches that tile them. Errors name the flag.
+absl::Status CheckImagesFit(const MaskOptions& masks, int64_t height, int64_t width);
 
 }  // namespace sf::vision
 

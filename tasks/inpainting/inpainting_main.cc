@@ -99,28 +99,6 @@ absl::Status CheckRunFlags() {
   return absl::OkStatus();
 }
 
-absl::Status CheckImagesFit(const vision::MaskOptions& masks, int64_t height, int64_t width) {
-  // Every evaluation reports SSIM, whose window decides the smallest image.
-  if (height < vision::kSsimWindow || width < vision::kSsimWindow) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the images are ", width, "x", height, "; the evaluation's SSIM needs at least ",
-        vision::kSsimWindow, "x", vision::kSsimWindow));
-  }
-  if (masks.kind == vision::MaskKind::kCenter &&
-      (masks.center_size > height || masks.center_size > width)) {
-    return absl::InvalidArgumentError(absl::StrCat("--center_size ", masks.center_size,
-                                                   " is larger than the ", width, "x", height,
-                                                   " images"));
-  }
-  if (masks.kind == vision::MaskKind::kPatches &&
-      (height % masks.patch_size != 0 || width % masks.patch_size != 0)) {
-    return absl::InvalidArgumentError(absl::StrCat("--patch_size ", masks.patch_size,
-                                                   " does not divide the ", width, "x", height,
-                                                   " images"));
-  }
-  return absl::OkStatus();
-}
-
 absl::Status InpaintInput(const InpaintingTask& task, const vision::MaskOptions& masks) {
   const std::string checkpoint = runtime::ResolveUserPath(absl::GetFlag(FLAGS_checkpoint));
   if (checkpoint.empty()) {
@@ -128,7 +106,7 @@ absl::Status InpaintInput(const InpaintingTask& task, const vision::MaskOptions&
   }
   absl::StatusOr<LoadedModel> model = LoadInpaintingModel(checkpoint, task.build_model);
   if (!model.ok()) return model.status();
-  absl::Status fits = CheckImagesFit(masks, model->height, model->width);
+  absl::Status fits = vision::CheckImagesFit(masks, model->height, model->width);
   if (!fits.ok()) return fits;
   const std::string input = runtime::ResolveUserPath(absl::GetFlag(FLAGS_input));
   const std::string output = runtime::ResolveUserPath(absl::GetFlag(FLAGS_output));
@@ -259,7 +237,7 @@ absl::Status Run(const InpaintingTask& task) {
   absl::StatusOr<InpaintingData> data = LoadInpaintingData(data_dir);
   if (!data.ok()) return data.status();
   const int64_t height = data->train.size(2), width = data->train.size(3);
-  absl::Status fits = CheckImagesFit(*masks, height, width);
+  absl::Status fits = vision::CheckImagesFit(*masks, height, width);
   if (!fits.ok()) return fits;
   log << absl::StrFormat("data: %d training and %d test images (%dx%d) from %s\n",
                                data->train.size(0), data->test.size(0), width, height, data_dir);

@@ -8,9 +8,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/string_view.h"
 #include "training/file_io.h"
+#include "training/run_log.h"
 
 namespace sf::tasks::wiki {
 namespace {
@@ -104,16 +103,13 @@ absl::Status WritePerplexityReport(const std::vector<EpochPerplexity>& history,
 
 absl::StatusOr<LoggedHistory> ReadLoggedHistory(const std::string& metrics_path,
                                                 int64_t through_step, double steps_per_epoch) {
-  absl::StatusOr<std::string> text = training::ReadFileToString(metrics_path);
-  if (!text.ok()) return text.status();
+  absl::StatusOr<std::vector<nlohmann::json>> records =
+      training::ReadRunLogRecords(metrics_path);
+  if (!records.ok()) return records.status();
   LoggedHistory history;
   std::optional<double> first_time;
-  for (absl::string_view line : absl::StrSplit(*text, '\n', absl::SkipEmpty())) {
-    const nlohmann::json record = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (!record.is_object() || !record.contains("step") || !record["step"].is_number_integer() ||
-        !record.contains("wall_time") || !record["wall_time"].is_number()) {
-      continue;  // not a record of the run log
-    }
+  for (const nlohmann::json& record : *records) {
+    if (!record.contains("wall_time") || !record["wall_time"].is_number()) continue;
     const int64_t step = record["step"].get<int64_t>();
     const double time = record["wall_time"].get<double>();
     if (!first_time) first_time = time;
