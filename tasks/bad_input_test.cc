@@ -349,16 +349,22 @@ TEST(BadInputTest, InpaintingDataTooSmallOrNotAFolder) {
   }
 }
 
-// A model saved by a one-update training run of `binary` on random 28 x 28 images.
-std::string TinyModel(const Binary& binary) {
+// A model saved by a one-update training run of `binary` on random 28 x 28 images, and the
+// --data_dir flag of those images (the Transformer's nearest-neighbour prior searches them).
+struct Tiny {
+  std::string model;
+  std::string data_flag;
+};
+
+Tiny TinyModel(const Binary& binary) {
   const std::string out = Scratch(binary.name + "_tiny_model");
-  const CliResult r =
-      RunCli(testing::BinaryPath(binary.path),
-             {"--data_dir=" + WriteIdxSet(binary.name + "_tiny_idx", 28, 40), "--out_dir=" + out,
-              "--steps=1", "--warmup_steps=0", "--batch_size=4", "--threads=1"},
-             kTimeoutSeconds, {{"XDG_CACHE_HOME", Scratch("cache")}});
+  const std::string data_flag = "--data_dir=" + WriteIdxSet(binary.name + "_tiny_idx", 28, 40);
+  const CliResult r = RunCli(testing::BinaryPath(binary.path),
+                             {data_flag, "--out_dir=" + out, "--steps=1", "--warmup_steps=0",
+                              "--batch_size=4", "--threads=1"},
+                             kTimeoutSeconds, {{"XDG_CACHE_HOME", Scratch("cache")}});
   EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
-  return out + "/model.sfckpt";
+  return {out + "/model.sfckpt", data_flag};
 }
 
 TEST(BadInputTest, InpaintingInputIsAFolderOrOutputEmpty) {
@@ -368,14 +374,40 @@ TEST(BadInputTest, InpaintingInputIsAFolderOrOutputEmpty) {
   WriteFile(png, ReadFile(fs::path(std::getenv("TEST_SRCDIR")) / std::getenv("TEST_WORKSPACE") /
                           "vision/testdata/fuzz/png/gray_2x3.png"));
   for (const char* name : {"cnn_inpainting", "transformer_inpainting"}) {
-    const std::string model = TinyModel(Find(name));
+    const Tiny tiny = TinyModel(Find(name));
     ExpectCleanError(Find(name), "a folder as --input",
-                     {"--checkpoint=" + model, "--input=" + folder,
+                     {"--checkpoint=" + tiny.model, tiny.data_flag, "--input=" + folder,
                       "--output=" + Scratch("folder_out") + "/out.png"},
                      folder + " is a directory");
     ExpectCleanError(Find(name), "--output= (empty)",
-                     {"--checkpoint=" + model, "--input=" + png, "--output="}, "--output");
+                     {"--checkpoint=" + tiny.model, tiny.data_flag, "--input=" + png,
+                      "--output="},
+                     "--output");
   }
+}
+
+// The Transformer's nearest-neighbour prior searches the images it was trained on: --input and
+// --checkpoint with other training images are refused, naming both.
+TEST(BadInputTest, TransformerPriorNeedsItsTrainingImages) {
+  const std::string png = Scratch("png_prior") + "/in.png";
+  WriteFile(png, ReadFile(fs::path(std::getenv("TEST_SRCDIR")) / std::getenv("TEST_WORKSPACE") /
+                          "vision/testdata/fuzz/png/gray_2x3.png"));
+  const Tiny tiny = TinyModel(Find("transformer_inpainting"));
+  const std::string other = WriteIdxSet("prior_other_idx", 28, 41);
+  for (const std::vector<std::string>& mode :
+       {std::vector<std::string>{"--input=" + png, "--output=" + Scratch("prior_out") + "/o.png"},
+        std::vector<std::string>{"--out_dir=" + Scratch("prior_eval")}}) {
+    std::vector<std::string> args = {"--checkpoint=" + tiny.model, "--data_dir=" + other};
+    args.insert(args.end(), mode.begin(), mode.end());
+    ExpectCleanError(Find("transformer_inpainting"), "--checkpoint with other training images",
+                     args, "--data_dir=" + other);
+  }
+  ExpectCleanError(Find("transformer_inpainting"), "--neighbours above the training set",
+                   {"--data_dir=" + other, "--neighbours=41", "--steps=1"}, "k must be in [1, 40]",
+                   "", "trained ");
+  ExpectCleanError(Find("transformer_inpainting"), "--neighbours=-1",
+                   {"--data_dir=" + other, "--neighbours=-1", "--steps=1"}, "neighbours", "",
+                   "trained ");
 }
 
 // ---- Language-model and classifier flags ----------------------------------------------------

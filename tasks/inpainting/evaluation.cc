@@ -28,8 +28,9 @@ nlohmann::json HoleJson(double value) {
 
 }  // namespace
 
-std::vector<Method> ClassicalBaselines(const at::Tensor& mean_image) {
-  return {
+std::vector<Method> ClassicalBaselines(const at::Tensor& mean_image,
+                                       std::shared_ptr<const vision::NeighbourFill> neighbours) {
+  std::vector<Method> methods = {
       {"mean fill", "mean_fill",
        [](const at::Tensor& x, const at::Tensor& m) { return vision::MeanFill(x, m); }},
       {"data-set mean", "dataset_mean_fill",
@@ -39,6 +40,14 @@ std::vector<Method> ClassicalBaselines(const at::Tensor& mean_image) {
       {"harmonic fill", "harmonic_fill",
        [](const at::Tensor& x, const at::Tensor& m) { return vision::HarmonicFill(x, m); }},
   };
+  if (neighbours != nullptr) {
+    methods.push_back({absl::StrCat("nearest neighbours (", neighbours->options().k, ")"),
+                       "nearest_neighbours",
+                       [neighbours](const at::Tensor& x, const at::Tensor& m) {
+                         return vision::ApplyMask(x, m) + neighbours->Predict(x, m) * m;
+                       }});
+  }
+  return methods;
 }
 
 EvaluationReport Evaluate(const at::Tensor& images, const std::vector<Method>& methods,

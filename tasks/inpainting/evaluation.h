@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,7 @@
 #include "absl/status/status.h"
 #include "vision/masks.h"
 #include "vision/metrics.h"
+#include "vision/neighbour_fill.h"
 
 namespace sf::tasks::inpainting {
 
@@ -37,8 +39,11 @@ struct Method {
   FillFunction fill;
 };
 
-// Mean fill, data-set mean fill (of `mean_image` [1, H, W]) and harmonic fill.
-std::vector<Method> ClassicalBaselines(const at::Tensor& mean_image);
+// Mean fill, data-set mean fill (of `mean_image` [1, H, W]), harmonic fill and, given a search
+// over the training images, nearest-neighbour fill.
+std::vector<Method> ClassicalBaselines(
+    const at::Tensor& mean_image,
+    std::shared_ptr<const vision::NeighbourFill> neighbours = nullptr);
 
 struct EvaluationOptions {
   vision::MaskOptions masks;

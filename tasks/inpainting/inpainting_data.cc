@@ -40,12 +40,13 @@ absl::StatusOr<InpaintingData> LoadInpaintingData(const std::string& dir) {
   return InpaintingData{dir, train->images, test->images};
 }
 
-at::Tensor SampleTrainingBatch(const at::Tensor& images, int64_t batch_size,
-                               std::mt19937_64& rng) {
+TrainingBatch SampleTrainingBatch(const at::Tensor& images, int64_t batch_size,
+                                  std::mt19937_64& rng) {
   const uint64_t n = static_cast<uint64_t>(images.size(0));
   std::vector<int64_t> indices(batch_size);
   for (int64_t& index : indices) index = static_cast<int64_t>(rng() % n);
-  return images.index_select(0, at::tensor(indices, at::kLong));
+  const at::Tensor index = at::tensor(indices, at::kLong);
+  return {images.index_select(0, index), index};
 }
 
 }  // namespace sf::tasks::inpainting

@@ -2,7 +2,7 @@
 // (Fashion-MNIST by default, vision/mnist.h), and random training batches.
 //
 //   absl::StatusOr<InpaintingData> data = LoadInpaintingData(vision::kFashionMnistDir);
-//   at::Tensor batch = SampleTrainingBatch(data->train, 128, rng);   // [128, 1, 28, 28]
+//   TrainingBatch batch = SampleTrainingBatch(data->train, 128, rng);  // images [128, 1, 28, 28]
 #ifndef SCRATCHFORMER_TASKS_INPAINTING_INPAINTING_DATA_H_
 #define SCRATCHFORMER_TASKS_INPAINTING_INPAINTING_DATA_H_
 
@@ -27,9 +27,14 @@ struct InpaintingData {
 // image sizes differ or a split is empty.
 absl::StatusOr<InpaintingData> LoadInpaintingData(const std::string& dir);
 
+struct TrainingBatch {
+  at::Tensor images;   // [B, C, H, W]
+  at::Tensor indices;  // int64 [B]: where each image is in the training set
+};
+
 // `batch_size` images drawn uniformly (with replacement) by `rng`.
-at::Tensor SampleTrainingBatch(const at::Tensor& images, int64_t batch_size,
-                               std::mt19937_64& rng);
+TrainingBatch SampleTrainingBatch(const at::Tensor& images, int64_t batch_size,
+                                  std::mt19937_64& rng);
 
 }  // namespace sf::tasks::inpainting
 

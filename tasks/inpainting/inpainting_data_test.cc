@@ -65,9 +65,12 @@ TEST(LoadInpaintingDataTest, SplitsOfDifferentSizesAreRejected) {
 TEST(SampleTrainingBatchTest, DrawsImagesOfTheSetReproducibly) {
   const at::Tensor images = at::arange(10, at::kFloat).reshape({10, 1, 1, 1});
   std::mt19937_64 a(7), b(7);
-  const at::Tensor first = SampleTrainingBatch(images, 16, a);
+  const TrainingBatch batch = SampleTrainingBatch(images, 16, a);
+  const at::Tensor& first = batch.images;
   EXPECT_EQ(first.sizes(), (std::vector<int64_t>{16, 1, 1, 1}));
-  EXPECT_TRUE(at::equal(first, SampleTrainingBatch(images, 16, b)));
+  EXPECT_TRUE(at::equal(first, SampleTrainingBatch(images, 16, b).images));
+  // The indices name the images drawn.
+  EXPECT_TRUE(at::equal(first.flatten(), batch.indices.to(at::kFloat)));
   EXPECT_GE(first.min().item<float>(), 0.0f);
   EXPECT_LE(first.max().item<float>(), 9.0f);
   EXPECT_GT(std::get<0>(at::_unique(first)).numel(), 3);

@@ -30,6 +30,7 @@
 #include "vision/masks.h"
 #include "vision/metrics.h"
 #include "vision/mnist.h"
+#include "vision/neighbour_fill.h"
 
 ABSL_FLAG(std::string, data_dir, sf::vision::kFashionMnistDir,
           "Directory with {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz] (MNIST format).");
@@ -56,6 +57,8 @@ constexpr int64_t kQuickEvalImages = 1000;
 // A bound far above any batch that fits in memory, so that an absurd --batch_size is an error
 // naming the flag rather than a failed allocation.
 constexpr int64_t kMaxBatchSize = int64_t{1} << 20;
+// Neighbours averaged by the table's nearest-neighbour fill (vision/neighbour_fill.h).
+constexpr int64_t kTableNeighbours = 20;
 
 void ApplyDefaults(const TaskDefaults& defaults) {
   absl::SetFlag(&FLAGS_steps, defaults.steps);
@@ -108,6 +111,17 @@ absl::Status InpaintInput(const InpaintingTask& task, const vision::MaskOptions&
   if (!model.ok()) return model.status();
   absl::Status fits = vision::CheckImagesFit(masks, model->height, model->width);
   if (!fits.ok()) return fits;
+  if (model->model->UsesTrainingImages()) {
+    const std::string data_dir = runtime::ResolveUserPath(absl::GetFlag(FLAGS_data_dir));
+    absl::StatusOr<InpaintingData> data = LoadInpaintingData(data_dir);
+    if (!data.ok()) {
+      return absl::Status(data.status().code(),
+                          absl::StrCat(checkpoint, " looks up the images it was trained on: ",
+                                       data.status().message()));
+    }
+    absl::Status attached = AttachTrainingImages(*model, checkpoint, data->train, data_dir);
+    if (!attached.ok()) return attached;
+  }
   const std::string input = runtime::ResolveUserPath(absl::GetFlag(FLAGS_input));
   const std::string output = runtime::ResolveUserPath(absl::GetFlag(FLAGS_output));
   if (output.empty()) {
@@ -142,6 +156,15 @@ absl::StatusOr<std::shared_ptr<InpaintingModel>> Train(const InpaintingTask& tas
   config["batch_size"] = batch_size;
   config["train_mask"] = DescribeMasks(masks);
   config["data_dir"] = data.dir;
+  if ((*model)->UsesTrainingImages()) {
+    try {
+      (*model)->SetTrainingImages(data.train);
+    } catch (const c10::Error& e) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("nearest-neighbour prior (--neighbours): ", e.what_without_backtrace()));
+    }
+    config["training_images"] = vision::ImagesFingerprint(data.train);
+  }
 
   absl::StatusOr<training::TrainLoopOptions> options = training::TrainLoopOptionsFromFlags();
   if (!options.ok()) return options.status();
@@ -171,14 +194,16 @@ absl::StatusOr<std::shared_ptr<InpaintingModel>> Train(const InpaintingTask& tas
   const uint64_t mask_seed = absl::GetFlag(FLAGS_mask_seed);
   training::TrainCallbacks callbacks;
   callbacks.train_step = [&](training::TrainContext& ctx) {
-    at::Tensor images = SampleTrainingBatch(data.train, batch_size, ctx.rng);
+    TrainingBatch batch = SampleTrainingBatch(data.train, batch_size, ctx.rng);
     at::Tensor batch_masks = vision::SampleMasks(masks, batch_size, height, width, ctx.rng);
     if (ctx.world_size > 1) {
       // Every rank draws the same global batch from the loop's generator and keeps its share.
-      images = images.slice(0, ctx.rank, batch_size, ctx.world_size);
+      batch.images = batch.images.slice(0, ctx.rank, batch_size, ctx.world_size);
+      batch.indices = batch.indices.slice(0, ctx.rank, batch_size, ctx.world_size);
       batch_masks = batch_masks.slice(0, ctx.rank, batch_size, ctx.world_size);
     }
-    return training::StepOutput{net->Loss(images, batch_masks), images.size(0)};
+    return training::StepOutput{net->TrainingLoss(batch.images, batch_masks, batch.indices),
+                                batch.images.size(0)};
   };
   callbacks.evaluate = [&](training::EvalContext&) {
     const at::Tensor quick_masks =
@@ -259,6 +284,8 @@ absl::Status Run(const InpaintingTask& task) {
           checkpoint, " was trained on ", loaded->width, "x", loaded->height, " images, but ",
           data_dir, " has ", width, "x", height, " images"));
     }
+    absl::Status attached = AttachTrainingImages(*loaded, checkpoint, data->train, data_dir);
+    if (!attached.ok()) return attached;
     std::cerr << "evaluating " << checkpoint << " (step " << loaded->step << ")\n";
     model = loaded->model;
     config = loaded->config;
@@ -285,7 +312,12 @@ absl::Status Run(const InpaintingTask& task) {
   const FillFunction model_fill = [&model](const at::Tensor& images, const at::Tensor& hole) {
     return Composite(model->Reconstruct(images, hole), images, hole);
   };
-  std::vector<Method> methods = ClassicalBaselines(data->train.mean(0));
+  std::shared_ptr<const vision::NeighbourFill> neighbours;
+  if (data->train.size(0) > kTableNeighbours) {
+    neighbours = std::make_shared<const vision::NeighbourFill>(
+        data->train, vision::NeighbourFillOptions{.k = kTableNeighbours});
+  }
+  std::vector<Method> methods = ClassicalBaselines(data->train.mean(0), neighbours);
   methods.push_back({task.model_name, "model", model_fill});
   model->eval();
   const EvaluationReport report = Evaluate(test, methods, eval_options);

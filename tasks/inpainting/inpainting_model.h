@@ -25,6 +25,18 @@ class InpaintingModel : public torch::nn::Module {
 
   // The scalar training loss of one batch, attached to the graph.
   virtual at::Tensor Loss(const at::Tensor& images, const at::Tensor& masks) = 0;
+
+  // A model that looks up the training images when it predicts (a nearest-neighbour prior)
+  // says so here, and gets them through SetTrainingImages before its first prediction.
+  virtual bool UsesTrainingImages() const { return false; }
+  virtual void SetTrainingImages(const at::Tensor& images) {}
+
+  // The loss of a batch drawn from the training images at `indices` (int64 [B]): a model that
+  // looks up the training images leaves each image out of its own search. Others: Loss.
+  virtual at::Tensor TrainingLoss(const at::Tensor& images, const at::Tensor& masks,
+                                  const at::Tensor& indices) {
+    return Loss(images, masks);
+  }
 };
 
 // images * (1 - masks) + clamp(prediction, 0, 1) * masks.

@@ -38,11 +38,23 @@
 // a zero-initialised 1 x 1 convolution adds their correction to the coarse image. The tokens
 // stay the only path between distant patches; the convolutions handle what is local, which a
 // linear per-patch decoder does badly and which 3 x 3 filters learn in a few hundred steps.
+//
+// Nearest-neighbour prior (neighbours = k > 0; retrieval-augmented, as in retrieval-based
+// inpainting): vision::NeighbourFill searches the training images for the k that best match
+// the known pixels and averages them. That image is a third input channel of the patch
+// embedding and the stem, and the base that the pixel decoder's coarse image corrects. With 75%
+// of the patches masked, the few known patches rarely pin down the garment's outline, and a
+// model trained for 3 epochs has not memorised 60,000 outlines, while the search looks them
+// up: after 2,400 updates of 16 images the prior lifts the model from 18.23 to 19.72 dB on
+// the first 2,000 test images (the neighbours alone: 19.31). The model needs the training
+// images at prediction time (SetTrainingImages); during training each image is left out of
+// its own search (TrainingLoss), as a test image is absent from the training set.
 
 #ifndef SCRATCHFORMER_TASKS_INPAINTING_MASKED_PATCH_TRANSFORMER_H_
 #define SCRATCHFORMER_TASKS_INPAINTING_MASKED_PATCH_TRANSFORMER_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include <ATen/core/Tensor.h>
@@ -58,6 +70,7 @@
 #include "layers/patch_embedding.h"
 #include "layers/transformer_encoder.h"
 #include "tasks/inpainting/inpainting_model.h"
+#include "vision/neighbour_fill.h"
 
 namespace sf::tasks::inpainting {
 
@@ -82,6 +95,13 @@ struct MaskedPatchTransformerOptions {
   // Training loss on the masked patches: "mse", or "psnr" (PsnrLoss in inpainting_model.h,
   // minus the mean per-image PSNR). Checkpoints written before the option existed load "mse".
   std::string loss = "psnr";
+  // The nearest-neighbour prior (vision/neighbour_fill.h): with neighbours = k > 0, the
+  // weighted mean of the k training images nearest to the known pixels is a third input
+  // channel beside the known pixels and the mask. 0: no prior (checkpoints written before the
+  // option existed load that way).
+  int64_t neighbours = 0;
+  double neighbour_temperature = 0.006;
+  int64_t neighbour_candidates = 200;
 };
 
 // The options as a checkpoint configuration, and back (InvalidArgument naming a bad field).
@@ -97,6 +117,13 @@ class MaskedPatchTransformer : public InpaintingModel {
   at::Tensor Reconstruct(const at::Tensor& images, const at::Tensor& masks) override;
   at::Tensor Loss(const at::Tensor& images, const at::Tensor& masks) override;
 
+  // With the nearest-neighbour prior: the training images it searches ([N, 1, image_size,
+  // image_size]), needed before the first prediction.
+  bool UsesTrainingImages() const override { return options_.neighbours > 0; }
+  void SetTrainingImages(const at::Tensor& images) override;
+  at::Tensor TrainingLoss(const at::Tensor& images, const at::Tensor& masks,
+                          const at::Tensor& indices) override;
+
   const MaskedPatchTransformerOptions& options() const { return options_; }
 
  private:
@@ -111,13 +138,18 @@ class MaskedPatchTransformer : public InpaintingModel {
   torch::nn::ModuleList conv_up_{nullptr};    // UNetUpBlock per level, finest first
   torch::nn::Linear feature_projection_{nullptr};  // stem features -> d_model
   torch::nn::Conv2d conv_out_{nullptr};             // decoder features -> pixel correction
+  std::shared_ptr<const vision::NeighbourFill> neighbour_fill_;  // set by SetTrainingImages
 
   // The Transformer's image and the refined one (the same tensor without a head).
   struct Predictions {
     at::Tensor coarse;
     at::Tensor refined;
   };
-  Predictions Predict(const at::Tensor& images, const at::Tensor& masks);
+  // `exclude`: the images' indices in the training set, left out of the prior's search.
+  Predictions Predict(const at::Tensor& images, const at::Tensor& masks,
+                      const at::Tensor& exclude = {});
+  at::Tensor LossOf(const Predictions& predictions, const at::Tensor& images,
+                    const at::Tensor& masks);
 };
 
 }  // namespace sf::tasks::inpainting

@@ -1,11 +1,13 @@
 #include "tasks/inpainting/masked_patch_transformer.h"
 
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <random>
 #include <string>
 
 #include <ATen/ATen.h>
+#include <c10/util/Exception.h>
 #include <gtest/gtest.h>
 #include <torch/utils.h>
 
@@ -266,6 +268,101 @@ TEST(MaskedPatchTransformerTest, ConvStemConfigRoundTripsAndNeedsMatchingPatches
       MaskedPatchTransformerOptionsFromConfig(old);
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   EXPECT_EQ(loaded->conv_levels, 0);
+}
+
+// With the nearest-neighbour prior over `neighbours` training images.
+MaskedPatchTransformerOptions TinyWithPrior(int64_t neighbours) {
+  MaskedPatchTransformerOptions options = TinyWithStem();
+  options.neighbours = neighbours;
+  options.neighbour_temperature = 0.01;
+  options.neighbour_candidates = 50;
+  return options;
+}
+
+TEST(MaskedPatchTransformerTest, PriorConfigRoundTripsAndOldConfigsLoadWithout) {
+  absl::StatusOr<MaskedPatchTransformerOptions> back =
+      MaskedPatchTransformerOptionsFromConfig(MaskedPatchTransformerConfig(TinyWithPrior(5)));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->neighbours, 5);
+  EXPECT_EQ(back->neighbour_temperature, 0.01);
+  EXPECT_EQ(back->neighbour_candidates, 50);
+  nlohmann::json old = MaskedPatchTransformerConfig(TinyWithPrior(5));
+  old.erase("neighbours");
+  old.erase("neighbour_temperature");
+  old.erase("neighbour_candidates");
+  absl::StatusOr<MaskedPatchTransformerOptions> loaded =
+      MaskedPatchTransformerOptionsFromConfig(old);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->neighbours, 0);
+  EXPECT_FALSE(MaskedPatchTransformer(*loaded).UsesTrainingImages());
+  ExpectRejected(TinyWithPrior(5), "neighbours", -1, "neighbours -1");
+  ExpectRejected(TinyWithPrior(5), "neighbour_temperature", 0.0, "neighbour_temperature 0");
+  ExpectRejected(TinyWithPrior(5), "neighbour_candidates", 5, "neighbour_candidates 5");
+}
+
+TEST(MaskedPatchTransformerTest, PriorNeedsTheTrainingImagesAndSeesOnlyKnownPixels) {
+  torch::manual_seed(0);
+  MaskedPatchTransformer model(TinyWithPrior(3));
+  model.eval();
+  EXPECT_TRUE(model.UsesTrainingImages());
+  // The prior is a third input channel of the patch embedding and of the stem.
+  EXPECT_EQ(model.named_parameters()["patch_embedding.proj.weight"].size(1), 3);
+  torch::NoGradGuard no_grad;
+  const at::Tensor images = torch::rand({2, 1, 28, 28});
+  std::mt19937_64 gen(8);
+  const at::Tensor masks =
+      vision::SampleMasks({.kind = vision::MaskKind::kPatches}, 2, 28, 28, gen);
+  try {
+    model.Reconstruct(images, masks);
+    ADD_FAILURE() << "predicted without the training images";
+  } catch (const c10::Error& e) {
+    EXPECT_NE(std::string(e.what_without_backtrace()).find("SetTrainingImages"),
+              std::string::npos)
+        << e.what_without_backtrace();
+  }
+  model.SetTrainingImages(torch::rand({60, 1, 28, 28}));
+  const at::Tensor prediction = model.Reconstruct(images, masks);
+  const at::Tensor scribbled = images * (1 - masks) + torch::rand_like(images) * masks;
+  EXPECT_TRUE(at::allclose(model.Reconstruct(scribbled, masks), prediction, 1e-5, 1e-6));
+}
+
+TEST(MaskedPatchTransformerTest, TrainingLossLeavesEachImageOutOfItsOwnSearch) {
+  torch::manual_seed(0);
+  const at::Tensor training = torch::rand({40, 1, 28, 28});
+  const at::Tensor image = training.slice(0, 5, 6);
+  std::mt19937_64 gen(9);
+  const at::Tensor masks =
+      vision::SampleMasks({.kind = vision::MaskKind::kPatches}, 1, 28, 28, gen);
+  MaskedPatchTransformer model(TinyWithPrior(1));
+  model.SetTrainingImages(training);
+  // The same weights, searching the training images without image 5.
+  MaskedPatchTransformer without(TinyWithPrior(1));
+  {
+    torch::NoGradGuard no_grad;
+    for (const auto& p : model.named_parameters()) {
+      without.named_parameters()[p.key()].copy_(p.value());
+    }
+  }
+  without.SetTrainingImages(at::cat({training.slice(0, 0, 5), training.slice(0, 6)}));
+  const double left_out =
+      model.TrainingLoss(image, masks, at::tensor({int64_t{5}}, at::kLong)).item<double>();
+  EXPECT_NEAR(left_out, without.Loss(image, masks).item<double>(), 1e-5);
+  // Without leaving it out, the image is its own nearest neighbour: a different input.
+  EXPECT_GT(std::abs(model.Loss(image, masks).item<double>() - left_out), 1e-4);
+}
+
+TEST(MaskedPatchTransformerTest, PriorModelLearnsInAFewSteps) {
+  const std::optional<at::Tensor> images = FashionMnistTestImages(96);
+  if (!images) GTEST_SKIP() << FashionMnistSkipReason();
+  torch::manual_seed(0);
+  MaskedPatchTransformerOptions options = TinyWithPrior(5);
+  options.loss = "psnr";
+  MaskedPatchTransformer model(options);
+  // The prior searches 64 images; the model trains on 32 others.
+  model.SetTrainingImages(images->slice(0, 32));
+  const auto [first, last] = TrainOnOneBatch(model, images->slice(0, 0, 32), /*mask_seed=*/10);
+  EXPECT_LT(first, 0.0);
+  EXPECT_LT(last, first - 1.5 * 2.0) << "first " << first << ", last " << last;
 }
 
 }  // namespace

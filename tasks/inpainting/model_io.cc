@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "training/checkpoint.h"
+#include "vision/neighbour_fill.h"
 #include "vision/png_io.h"
 
 namespace sf::tasks::inpainting {
@@ -49,6 +50,27 @@ absl::StatusOr<LoadedModel> LoadInpaintingModel(const std::string& path,
   loaded.model->eval();
   loaded.step = restored->step;
   return loaded;
+}
+
+absl::Status AttachTrainingImages(const LoadedModel& model, const std::string& path,
+                                  const at::Tensor& images, const std::string& data_dir) {
+  if (!model.model->UsesTrainingImages()) return absl::OkStatus();
+  const std::string recorded = model.config.value("training_images", std::string());
+  const std::string found = vision::ImagesFingerprint(images);
+  if (recorded != found) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, ": the model's nearest-neighbour prior searches the training images it was "
+        "trained with (", recorded.empty() ? "not recorded in the checkpoint" : recorded,
+        "), but the training images of --data_dir=", data_dir, " are ", found,
+        "; pass the --data_dir the model was trained on"));
+  }
+  try {
+    model.model->SetTrainingImages(images);
+  } catch (const c10::Error& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": nearest-neighbour prior: ", e.what_without_backtrace()));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<InpaintFileResult> InpaintPngFile(const LoadedModel& model,

@@ -59,6 +59,13 @@ struct InpaintFileResult {
   at::Tensor filled;  // [1, H, W], the composite written to the output
 };
 
+// A model that looks up its training images (InpaintingModel::UsesTrainingImages) gets
+// `images` here, after a check that they are the ones it was trained with: the fingerprint
+// (vision::ImagesFingerprint) its configuration recorded under "training_images".
+// FailedPrecondition naming `path` and `data_dir` when they differ. Other models: no-op.
+absl::Status AttachTrainingImages(const LoadedModel& model, const std::string& path,
+                                  const at::Tensor& images, const std::string& data_dir);
+
 // Reads `input` as grayscale, masks it with image 0's mask of IndexedMasks(masks, mask_seed),
 // fills the hole with the model and writes the composite to `output` (atomically). A PNG that
 // is missing, corrupt or not of the model's image size is an error naming the path and sizes.

@@ -1,0 +1,172 @@
+#include "vision/neighbour_fill.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <vector>
+
+#include <ATen/ATen.h>
+#include <c10/util/Exception.h>
+#include <gtest/gtest.h>
+
+#include "vision/masks.h"
+
+namespace sf::vision {
+namespace {
+
+// The definition, one query at a time in float64: exact mean squared distances over the
+// known pixels to every database image, the k smallest, softmax weights.
+at::Tensor BruteForce(const at::Tensor& database, const at::Tensor& images,
+                      const at::Tensor& masks, const NeighbourFillOptions& options,
+                      const std::vector<int64_t>& exclude = {}) {
+  const at::Tensor db = database.to(at::kDouble).reshape({database.size(0), -1});
+  std::vector<at::Tensor> out;
+  for (int64_t i = 0; i < images.size(0); ++i) {
+    const at::Tensor known =
+        (masks[i] <= 0.5).to(at::kDouble).expand_as(images[i]).reshape({1, -1});
+    const at::Tensor q = images[i].to(at::kDouble).reshape({1, -1});
+    at::Tensor d = ((db - q).square() * known).sum(1) / known.sum().clamp_min(1);
+    if (!exclude.empty() && exclude[i] >= 0) d[exclude[i]] = INFINITY;
+    auto [nearest, which] = d.topk(options.k, 0, /*largest=*/false);
+    const at::Tensor w = at::softmax(-nearest / options.temperature, 0);
+    out.push_back((db.index_select(0, which) * w.unsqueeze(1)).sum(0).reshape(images[i].sizes()));
+  }
+  return at::stack(out).to(at::kFloat);
+}
+
+at::Tensor PatchMasks(int64_t n, int64_t side, uint64_t seed) {
+  MaskOptions options;
+  options.kind = MaskKind::kPatches;
+  options.patch_size = 4;
+  options.patch_ratio = 0.75;
+  return IndexedMasks(options, seed, 0, n, side, side);
+}
+
+// Images made of constant 4 x 4 blocks, so the coarse search's block means are exact for
+// block-aligned masks.
+at::Tensor BlockImages(int64_t n, int64_t channels, int64_t side, uint64_t seed) {
+  at::manual_seed(seed);
+  return at::upsample_nearest2d(at::rand({n, channels, side / 4, side / 4}), {side, side});
+}
+
+TEST(NeighbourFillTest, ExactSearchMatchesTheDefinition) {
+  at::manual_seed(1);
+  const at::Tensor database = at::rand({40, 1, 12, 12});
+  const at::Tensor images = at::rand({5, 1, 12, 12});
+  const at::Tensor masks = PatchMasks(5, 12, 7);
+  // candidates >= N: every database image is ranked on the exact distance.
+  const NeighbourFillOptions options{.k = 4, .temperature = 0.01, .candidates = 40};
+  const NeighbourFill fill(database, options);
+  const at::Tensor expected = BruteForce(database, images, masks, options);
+  EXPECT_LT((fill.Predict(images, masks) - expected).abs().max().item<float>(), 1e-5);
+}
+
+TEST(NeighbourFillTest, CoarseSearchFindsTheNearestWhenBlockMeansAreExact) {
+  const at::Tensor database = BlockImages(500, 1, 28, 2);
+  const at::Tensor images = BlockImages(70, 1, 28, 3);  // more than one chunk of queries
+  const at::Tensor masks = PatchMasks(70, 28, 11);
+  const NeighbourFillOptions options{.k = 5, .temperature = 0.003, .candidates = 20};
+  const NeighbourFill fill(database, options);
+  const at::Tensor expected = BruteForce(database, images, masks, options);
+  EXPECT_LT((fill.Predict(images, masks) - expected).abs().max().item<float>(), 1e-5);
+}
+
+TEST(NeighbourFillTest, ColourImagesCountEveryChannel) {
+  const at::Tensor database = BlockImages(300, 3, 16, 4);
+  const at::Tensor images = BlockImages(6, 3, 16, 5);
+  const at::Tensor masks = PatchMasks(6, 16, 13);
+  const NeighbourFillOptions options{.k = 3, .temperature = 0.01, .candidates = 30};
+  const at::Tensor got = NeighbourFill(database, options).Predict(images, masks);
+  ASSERT_EQ(got.sizes(), images.sizes());
+  EXPECT_LT((got - BruteForce(database, images, masks, options)).abs().max().item<float>(),
+            1e-5);
+}
+
+TEST(NeighbourFillTest, AnImageIsItsOwnNeighbourUnlessExcluded) {
+  const at::Tensor database = BlockImages(200, 1, 28, 6);
+  const std::vector<int64_t> ids = {3, 50, 199};
+  const at::Tensor images = database.index_select(0, at::tensor(ids, at::kLong));
+  const at::Tensor masks = PatchMasks(3, 28, 17);
+  const NeighbourFillOptions options{.k = 1, .temperature = 0.003, .candidates = 10};
+  const NeighbourFill fill(database, options);
+  EXPECT_TRUE(at::equal(fill.Predict(images, masks), images));
+
+  const at::Tensor exclude = at::tensor(ids, at::kLong);
+  const at::Tensor without = fill.Predict(images, masks, exclude);
+  for (int64_t i = 0; i < 3; ++i) {
+    EXPECT_FALSE(at::equal(without[i], images[i])) << "image " << ids[i];
+  }
+  EXPECT_LT((without - BruteForce(database, images, masks, options, ids)).abs().max().item<float>(),
+            1e-5);
+  // -1 excludes nothing.
+  const at::Tensor none = at::full({3}, -1, at::kLong);
+  EXPECT_TRUE(at::equal(fill.Predict(images, masks, none), images));
+}
+
+TEST(NeighbourFillTest, NoKnownPixelGivesTheMeanImage) {
+  const at::Tensor database = BlockImages(50, 1, 8, 8);
+  const NeighbourFill fill(database, {.k = 3, .temperature = 0.01, .candidates = 10});
+  const at::Tensor images = BlockImages(2, 1, 8, 9);
+  at::Tensor masks = at::zeros({2, 1, 8, 8});
+  masks[1].fill_(1.0);
+  const at::Tensor got = fill.Predict(images, masks);
+  EXPECT_LT((got[1] - database.mean(0)).abs().max().item<float>(), 1e-6);
+  EXPECT_TRUE(at::isfinite(got).all().item<bool>());
+}
+
+TEST(NeighbourFillTest, OddSizesSearchWithoutBlocks) {
+  at::manual_seed(10);
+  const at::Tensor database = at::rand({60, 1, 7, 9});
+  const at::Tensor images = at::rand({4, 1, 7, 9});
+  const at::Tensor masks = (at::rand({4, 1, 7, 9}) < 0.6).to(at::kFloat);
+  const NeighbourFillOptions options{.k = 2, .temperature = 0.01, .candidates = 60};
+  EXPECT_LT((NeighbourFill(database, options).Predict(images, masks) -
+             BruteForce(database, images, masks, options))
+                .abs()
+                .max()
+                .item<float>(),
+            1e-5);
+}
+
+TEST(ImagesFingerprintTest, TellsImageSetsApart) {
+  const at::Tensor images = BlockImages(20, 1, 8, 12);
+  at::Tensor changed = images.clone();
+  changed[7][0][3][3] = 0.0;
+  const std::string fingerprint = ImagesFingerprint(images);
+  EXPECT_EQ(fingerprint, ImagesFingerprint(images.clone()));
+  EXPECT_EQ(fingerprint, ImagesFingerprint(images.to(at::kDouble)));
+  EXPECT_NE(fingerprint, ImagesFingerprint(changed));
+  EXPECT_NE(fingerprint, ImagesFingerprint(images.reshape({20, 1, 4, 16})));
+  EXPECT_EQ(fingerprint.rfind("20x1x8x8:", 0), 0u) << fingerprint;
+  EXPECT_EQ(fingerprint.size(), std::string("20x1x8x8:").size() + 8) << fingerprint;
+}
+
+TEST(NeighbourFillTest, RejectsBadOptionsAndShapes) {
+  const at::Tensor database = BlockImages(10, 1, 8, 13);
+  const auto message = [&](const NeighbourFillOptions& options) -> std::string {
+    try {
+      NeighbourFill fill(database, options);
+    } catch (const c10::Error& e) {
+      return e.what_without_backtrace();
+    }
+    return "";
+  };
+  EXPECT_NE(message({.k = 10}).find("k must be in [1, 9]"), std::string::npos);
+  EXPECT_NE(message({.k = 0}).find("k must be"), std::string::npos);
+  EXPECT_NE(message({.k = 3, .candidates = 3}).find("candidates"), std::string::npos);
+  EXPECT_NE(message({.k = 3, .temperature = 0}).find("temperature"), std::string::npos);
+  EXPECT_THROW(NeighbourFill(at::rand({0, 1, 8, 8}), {.k = 1}), c10::Error);
+
+  const NeighbourFill fill(database, {.k = 2, .candidates = 5});
+  const at::Tensor masks = at::zeros({2, 1, 8, 8});
+  EXPECT_THROW(fill.Predict(at::rand({2, 1, 8, 9}), masks), c10::Error);
+  EXPECT_THROW(fill.Predict(at::rand({2, 3, 8, 8}), masks), c10::Error);
+  EXPECT_THROW(fill.Predict(at::rand({2, 1, 8, 8}), at::zeros({3, 1, 8, 8})), c10::Error);
+  EXPECT_THROW(fill.Predict(at::rand({2, 1, 8, 8}), masks, at::tensor({0, 10}, at::kLong)),
+               c10::Error);
+  EXPECT_THROW(fill.Predict(at::rand({2, 1, 8, 8}), masks, at::tensor({0}, at::kLong)),
+               c10::Error);
+}
+
+}  // namespace
+}  // namespace sf::vision
