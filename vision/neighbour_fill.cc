@@ -17,7 +17,7 @@ namespace sf::vision {
 namespace {
 
 // Queries searched at once: at most 32, and fewer when their [queries, candidates, C*H*W]
-// candidate pixels would pass 64 MB (32 x 200 candidates of 28 x 28 pixels take 20 MB).
+// candidate pixels would pass 64 MB (32 x 400 candidates of 28 x 28 pixels take 40 MB).
 constexpr int64_t kMaxChunk = 32;
 constexpr int64_t kChunkBytes = int64_t{64} << 20;
 

@@ -49,37 +49,31 @@ at::Tensor BlockImages(int64_t n, int64_t channels, int64_t side, uint64_t seed)
   return at::upsample_nearest2d(at::rand({n, channels, side / 4, side / 4}), {side, side});
 }
 
-TEST(NeighbourFillTest, ExactSearchMatchesTheDefinition) {
-  at::manual_seed(1);
-  const at::Tensor database = at::rand({40, 1, 12, 12});
-  const at::Tensor images = at::rand({5, 1, 12, 12});
-  const at::Tensor masks = PatchMasks(5, 12, 7);
-  // candidates >= N: every database image is ranked on the exact distance.
-  const NeighbourFillOptions options{.k = 4, .temperature = 0.01, .candidates = 40};
-  const NeighbourFill fill(database, options);
-  const at::Tensor expected = BruteForce(database, images, masks, options);
-  EXPECT_LT((fill.Predict(images, masks) - expected).abs().max().item<float>(), 1e-5);
-}
-
-TEST(NeighbourFillTest, CoarseSearchFindsTheNearestWhenBlockMeansAreExact) {
-  const at::Tensor database = BlockImages(500, 1, 28, 2);
-  const at::Tensor images = BlockImages(70, 1, 28, 3);  // more than one chunk of queries
-  const at::Tensor masks = PatchMasks(70, 28, 11);
-  const NeighbourFillOptions options{.k = 5, .temperature = 0.003, .candidates = 20};
-  const NeighbourFill fill(database, options);
-  const at::Tensor expected = BruteForce(database, images, masks, options);
-  EXPECT_LT((fill.Predict(images, masks) - expected).abs().max().item<float>(), 1e-5);
-}
-
-TEST(NeighbourFillTest, ColourImagesCountEveryChannel) {
-  const at::Tensor database = BlockImages(300, 3, 16, 4);
-  const at::Tensor images = BlockImages(6, 3, 16, 5);
-  const at::Tensor masks = PatchMasks(6, 16, 13);
-  const NeighbourFillOptions options{.k = 3, .temperature = 0.01, .candidates = 30};
+// NeighbourFill's prediction equals the definition's to float precision.
+void ExpectDefinition(const at::Tensor& database, const at::Tensor& images,
+                      const at::Tensor& masks, const NeighbourFillOptions& options) {
   const at::Tensor got = NeighbourFill(database, options).Predict(images, masks);
   ASSERT_EQ(got.sizes(), images.sizes());
   EXPECT_LT((got - BruteForce(database, images, masks, options)).abs().max().item<float>(),
             1e-5);
+}
+
+TEST(NeighbourFillTest, ExactSearchMatchesTheDefinition) {
+  at::manual_seed(1);
+  // candidates >= N: every database image is ranked on the exact distance.
+  ExpectDefinition(at::rand({40, 1, 12, 12}), at::rand({5, 1, 12, 12}), PatchMasks(5, 12, 7),
+                   {.k = 4, .temperature = 0.01, .candidates = 40});
+}
+
+TEST(NeighbourFillTest, CoarseSearchFindsTheNearestWhenBlockMeansAreExact) {
+  // 70 queries: more than one chunk.
+  ExpectDefinition(BlockImages(500, 1, 28, 2), BlockImages(70, 1, 28, 3), PatchMasks(70, 28, 11),
+                   {.k = 5, .temperature = 0.003, .candidates = 20});
+}
+
+TEST(NeighbourFillTest, ColourImagesCountEveryChannel) {
+  ExpectDefinition(BlockImages(300, 3, 16, 4), BlockImages(6, 3, 16, 5), PatchMasks(6, 16, 13),
+                   {.k = 3, .temperature = 0.01, .candidates = 30});
 }
 
 TEST(NeighbourFillTest, AnImageIsItsOwnNeighbourUnlessExcluded) {
@@ -118,14 +112,8 @@ TEST(NeighbourFillTest, OddSizesSearchWithoutBlocks) {
   at::manual_seed(10);
   const at::Tensor database = at::rand({60, 1, 7, 9});
   const at::Tensor images = at::rand({4, 1, 7, 9});
-  const at::Tensor masks = (at::rand({4, 1, 7, 9}) < 0.6).to(at::kFloat);
-  const NeighbourFillOptions options{.k = 2, .temperature = 0.01, .candidates = 60};
-  EXPECT_LT((NeighbourFill(database, options).Predict(images, masks) -
-             BruteForce(database, images, masks, options))
-                .abs()
-                .max()
-                .item<float>(),
-            1e-5);
+  ExpectDefinition(database, images, (at::rand({4, 1, 7, 9}) < 0.6).to(at::kFloat),
+                   {.k = 2, .temperature = 0.01, .candidates = 30});
 }
 
 TEST(ImagesFingerprintTest, TellsImageSetsApart) {

@@ -80,7 +80,7 @@ absl::StatusOr<MaskedPatchTransformerOptions> MaskedPatchTransformerOptionsFromC
     options.loss = config.value("loss", std::string("mse"));
     options.neighbours = config.value("neighbours", int64_t{0});
     options.neighbour_temperature = config.value("neighbour_temperature", 0.006);
-    options.neighbour_candidates = config.value("neighbour_candidates", int64_t{200});
+    options.neighbour_candidates = config.value("neighbour_candidates", int64_t{400});
   } catch (const nlohmann::json::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat(
         "bad masked_patch_transformer configuration ", config.dump(), ": ", e.what()));

@@ -101,7 +101,7 @@ struct MaskedPatchTransformerOptions {
   // option existed load that way).
   int64_t neighbours = 0;
   double neighbour_temperature = 0.006;
-  int64_t neighbour_candidates = 200;
+  int64_t neighbour_candidates = 400;
 };
 
 // The options as a checkpoint configuration, and back (InvalidArgument naming a bad field).
