@@ -106,10 +106,9 @@ at::Tensor NeighbourFill::PredictChunk(const at::Tensor& images, const at::Tenso
   if (options_.candidates < n) {
     // Stage 1: sum over blocks of v (q - y)^2 = const - 2 sum v q y + sum v y^2, with v the
     // block's known fraction, q the mean of its known pixels, y the database block mean.
-    const at::Tensor v = at::avg_pool2d(known, block_).expand({b, channels_, -1, -1});
-    const at::Tensor q =
-        at::avg_pool2d(images * known, block_) / at::avg_pool2d(known, block_).clamp_min(1e-12);
-    const at::Tensor v_flat = v.reshape({b, -1});
+    const at::Tensor known_blocks = at::avg_pool2d(known, block_);  // [b, 1, h, w]
+    const at::Tensor q = at::avg_pool2d(images * known, block_) / known_blocks.clamp_min(1e-12);
+    const at::Tensor v_flat = known_blocks.expand({b, channels_, -1, -1}).reshape({b, -1});
     const at::Tensor lhs = at::cat({v_flat, -2 * v_flat * q.reshape({b, -1})}, 1);
     at::Tensor distances = at::mm(lhs, coarse_);  // [b, N]
     if (excluding) {

@@ -39,8 +39,9 @@ struct NeighbourFillOptions {
 
 class NeighbourFill {
  public:
-  // database [N, C, H, W] in [0, 1]; it is copied to float32. Throws c10::Error for an empty
-  // database, k < 1 or k > N - 1, candidates < k, or a temperature that is not positive.
+  // database [N, C, H, W] in [0, 1], held as float32 (a float32 contiguous tensor is shared,
+  // not copied). Throws c10::Error for an empty database, k < 1 or k > N - 1, candidates <= k,
+  // or a temperature that is not positive and finite.
   NeighbourFill(const at::Tensor& database, const NeighbourFillOptions& options = {});
 
   // images [B, C, H, W] like the database's, masks [B, 1, H, W] (1 = hole, > 0.5 counts) ->

@@ -45,10 +45,11 @@
 // embedding and the stem, and the base that the pixel decoder's coarse image corrects. With 75%
 // of the patches masked, the few known patches rarely pin down the garment's outline, and a
 // model trained for 3 epochs has not memorised 60,000 outlines, while the search looks them
-// up: after 2,400 updates of 16 images the prior lifts the model from 18.23 to 19.72 dB on
-// the first 2,000 test images (the neighbours alone: 19.31). The model needs the training
-// images at prediction time (SetTrainingImages); during training each image is left out of
-// its own search (TrainingLoss), as a test image is absent from the training set.
+// up: after 2,400 updates of 16 images the prior lifts the model from 18.23 to 19.77 dB on
+// the first 2,000 test images with the default temperature 0.006 (19.72 with 0.003; the
+// neighbours alone: 19.31). The model needs the training images at prediction time
+// (SetTrainingImages); during training each image is left out of its own search
+// (TrainingLoss), as a test image is absent from the training set.
 
 #ifndef SCRATCHFORMER_TASKS_INPAINTING_MASKED_PATCH_TRANSFORMER_H_
 #define SCRATCHFORMER_TASKS_INPAINTING_MASKED_PATCH_TRANSFORMER_H_
