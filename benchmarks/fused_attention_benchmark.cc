@@ -30,7 +30,9 @@
 //                                the projections alone
 // After the runs a summary prints every ratio the kernel is judged by, with its target, the
 // core's GFLOP/s (4 * B * L^2 * d_model per forward) against the SGEMM of the same run, what
-// the layer costs beyond its projections and core, and the peak resident memory of a layer
+// the layer costs beyond its projections and core, the FLOP bound on each layer ratio (the
+// baseline's time over the layer's multiply-adds run at the SGEMM's rate: no implementation
+// of the layer can do better on this machine), and the peak resident memory of a layer
 // forward at batch 1, heads 8, d_model 256, L = 4096 and 8192, each measured in a fresh child
 // process (this binary re-run with --peak_rss_child).
 #include <sys/resource.h>
@@ -79,6 +81,21 @@ constexpr char kRssChildFlag[] = "--peak_rss_child=";
 
 double CoreFlops(int64_t batch, int64_t len, int64_t d_model) {
   return 4.0 * batch * static_cast<double>(len) * len * d_model;
+}
+
+// Multiply-add FLOPs of a self-attention layer forward: the QKV and output projections
+// (2 * B * L * 4 * d^2) and the core's two L x L products.
+double LayerFlops(int64_t batch, int64_t len, int64_t d_model) {
+  return 8.0 * batch * len * static_cast<double>(d_model) * d_model +
+         CoreFlops(batch, len, d_model);
+}
+
+// The same for forward + backward: the projections three times (forward, input and weight
+// gradients) and the core's products seven times (two forward; the backward recomputes the
+// scores and forms dV, dP, dQ and dK).
+double LayerTrainFlops(int64_t batch, int64_t len, int64_t d_model) {
+  return 24.0 * batch * len * static_cast<double>(d_model) * d_model +
+         3.5 * CoreFlops(batch, len, d_model);
 }
 
 void Register(const std::string& name, std::function<void(benchmark::State&)> fn) {
@@ -376,6 +393,19 @@ class Summary {
     std::cout << rows_.back() << "\n";
   }
 
+  // An informational row: how much faster than `baseline` any layer could be that ran `flops`
+  // multiply-add FLOPs at the rate of this run's SGEMM, with nothing else to do (no softmax,
+  // no memory traffic).
+  void FlopBound(const std::string& what, double flops, const std::string& baseline) {
+    const std::optional<double> b = reporter_.Ms(baseline);
+    const std::optional<double> gflops = SgemmGflops();
+    if (!b || !gflops) return;
+    const double ms = flops / (*gflops * 1e6);
+    rows_.push_back(absl::StrFormat("%-44s %-44s %8.2fx  (%.2f GFLOP at SGEMM's rate: %.2f ms)",
+                                    what, "", *b / ms, flops * 1e-9, ms));
+    std::cout << rows_.back() << "\n";
+  }
+
   // An informational row: baseline time / our time, without a target.
   void Compare(const std::string& what, const std::string& ours, const std::string& baseline) {
     const std::optional<double> a = reporter_.Ms(ours);
@@ -403,14 +433,13 @@ class Summary {
   void Gflops(int64_t d_model, int64_t len) {
     const std::string name = absl::StrCat("core/fused/d", d_model, "/L", len);
     const std::optional<double> ms = reporter_.Ms(name);
-    const std::optional<double> sgemm = reporter_.Ms(absl::StrCat("sgemm/", kSgemmSize));
+    const std::optional<double> sgemm_gflops = SgemmGflops();
     if (!ms) return;
     const double gflops = CoreFlops(kBatch, len, d_model) / (*ms * 1e6);
     std::string detail = absl::StrFormat("%9.2f ms", *ms);
-    if (sgemm) {
-      const double sgemm_gflops = 2.0 * kSgemmSize * kSgemmSize * kSgemmSize / (*sgemm * 1e6);
-      detail += absl::StrFormat(", %.2f of SGEMM's %.1f GFLOP/s", gflops / sgemm_gflops,
-                                sgemm_gflops);
+    if (sgemm_gflops) {
+      detail += absl::StrFormat(", %.2f of SGEMM's %.1f GFLOP/s", gflops / *sgemm_gflops,
+                                *sgemm_gflops);
     }
     Row(absl::StrFormat("core GFLOP/s d%d L%d", d_model, len), detail, gflops, 50.0, "");
   }
@@ -444,6 +473,12 @@ class Summary {
   }
 
  private:
+  std::optional<double> SgemmGflops() const {
+    const std::optional<double> ms = reporter_.Ms(absl::StrCat("sgemm/", kSgemmSize));
+    if (!ms) return std::nullopt;
+    return 2.0 * kSgemmSize * kSgemmSize * kSgemmSize / (*ms * 1e6);
+  }
+
   void Row(const std::string& what, const std::string& detail, double value, double target,
            const char* unit, bool at_most = false) {
     const bool ok = at_most ? value <= target : value >= target;
@@ -497,6 +532,12 @@ void Summarise(const RecordingReporter& reporter) {
                     "layer/reference" + suffix, 1.0);
       summary.Bound(absl::StrCat("  ceiling vs torch::nn::MHA", suffix),
                     "layer/projections" + suffix, "layer/torch_mha" + suffix);
+      summary.FlopBound(absl::StrCat("  FLOP bound vs torch::nn::MHA", suffix),
+                        LayerFlops(kBatch, len, d), "layer/torch_mha" + suffix);
+      if (len >= 512) {
+        summary.FlopBound(absl::StrCat("  FLOP bound vs native MHA", suffix),
+                          LayerFlops(kBatch, len, d), "layer/native_mha" + suffix);
+      }
     }
     for (int64_t len : {128, 512, 2048}) {
       // The layer runs the core on its packed projection (fused_packed).
@@ -527,6 +568,9 @@ void Summarise(const RecordingReporter& reporter) {
     summary.Bound(absl::StrCat("  ceiling fwd+bwd vs reference", ds, "/L512"),
                   absl::StrCat("train/projections", ds, "/L512"),
                   absl::StrCat("train/layer_reference", ds, "/L512"));
+    summary.FlopBound(absl::StrCat("  FLOP bound fwd+bwd vs reference", ds, "/L512"),
+                      LayerTrainFlops(kBatch, 512, d),
+                      absl::StrCat("train/layer_reference", ds, "/L512"));
   }
   summary.Memory();
   summary.Print();

@@ -13,7 +13,6 @@
 //   OMP_WAIT_POLICY=passive bazel-out/k8-opt/bin/benchmarks/report --out=/tmp/full_report
 #include <stdlib.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -590,9 +589,15 @@ absl::Status Run() {
     return absl::NotFoundError(absl::StrCat(attention_binary,
                                             " is missing: bazel build //benchmarks:attention_benchmark"));
   }
-  const fs::path scratch = fs::temp_directory_path() / absl::StrCat("sf_report_", getpid());
+  // The benchmarks' JSON outputs pass through a folder of --out: a run that is interrupted
+  // leaves it there (not in /tmp), and the next run starts by clearing it.
+  const fs::path scratch = fs::path(out_dir) / ".scratch";
+  fs::remove_all(scratch, ec);
   fs::create_directories(scratch, ec);
-  if (ec) return absl::InternalError(absl::StrCat("cannot create ", scratch.string()));
+  if (ec) {
+    return absl::InternalError(absl::StrCat("cannot create ", scratch.string(), ": ",
+                                            ec.message()));
+  }
 
   RunInfo info;
   info.banner = runtime::RuntimeBanner();

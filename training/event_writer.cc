@@ -80,6 +80,18 @@ std::string EncodeScalarsEvent(double wall_time, int64_t step,
   return event;
 }
 
+std::string EncodeSessionStartEvent(double wall_time, int64_t step) {
+  std::string session_log;
+  AppendTag(&session_log, 1, kVarint);
+  AppendVarint(&session_log, 1);  // SessionLog.START
+  std::string event;
+  AppendWallTime(&event, wall_time);
+  AppendTag(&event, 2, kVarint);
+  AppendVarint(&event, static_cast<uint64_t>(step));
+  AppendBytesField(&event, 6, session_log);
+  return event;
+}
+
 std::string FrameTfRecord(absl::string_view data) {
   std::string record;
   AppendLittleEndian(&record, data.size(), 8);
@@ -139,6 +151,10 @@ absl::Status EventWriter::AddScalars(int64_t step, const std::map<std::string, d
   values.reserve(scalars.size());
   for (const auto& [tag, value] : scalars) values.emplace_back(tag, static_cast<float>(value));
   return WriteRecord(EncodeScalarsEvent(WallTimeSeconds(), step, values));
+}
+
+absl::Status EventWriter::AddSessionStart(int64_t step) {
+  return WriteRecord(EncodeSessionStartEvent(WallTimeSeconds(), step));
 }
 
 }  // namespace sf::training

@@ -9,10 +9,11 @@
 // each record is uint64 length, masked CRC-32C of the length bytes, the data, masked CRC-32C
 // of the data (all little-endian). Each data is a serialized tensorflow.Event protobuf,
 // encoded by hand here:
-//   Event   { double wall_time = 1; int64 step = 2; string file_version = 3;
-//             Summary summary = 5; }
-//   Summary { repeated Value value = 1; }
-//   Value   { string tag = 1; float simple_value = 2; }
+//   Event      { double wall_time = 1; int64 step = 2; string file_version = 3;
+//                Summary summary = 5; SessionLog session_log = 6; }
+//   Summary    { repeated Value value = 1; }
+//   Value      { string tag = 1; float simple_value = 2; }
+//   SessionLog { SessionStatus status = 1; }   (START = 1)
 // The first record carries file_version "brain.Event:2", which TensorBoard expects.
 #ifndef SCRATCHFORMER_TRAINING_EVENT_WRITER_H_
 #define SCRATCHFORMER_TRAINING_EVENT_WRITER_H_
@@ -35,6 +36,7 @@ namespace sf::training {
 std::string EncodeFileVersionEvent(double wall_time);
 std::string EncodeScalarsEvent(double wall_time, int64_t step,
                                const std::vector<std::pair<std::string, float>>& values);
+std::string EncodeSessionStartEvent(double wall_time, int64_t step);
 
 // One TFRecord: length, masked CRC of the length, data, masked CRC of the data.
 std::string FrameTfRecord(absl::string_view data);
@@ -56,6 +58,11 @@ class EventWriter {
   absl::Status AddScalar(int64_t step, const std::string& tag, double value) {
     return AddScalars(step, {{tag, value}});
   }
+
+  // A SessionLog START at `step`: TensorBoard then drops what the folder's earlier event
+  // files hold at steps >= `step`, so a run resumed from step S (passing S + 1) shows its
+  // curves once, not the abandoned tail of the run it continues as well.
+  absl::Status AddSessionStart(int64_t step);
 
   const std::string& path() const { return path_; }
 

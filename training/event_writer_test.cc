@@ -123,6 +123,16 @@ TEST(EventWriterTest, ScalarEventMatchesHandEncodedBytes) {
   EXPECT_EQ(got, want);
 }
 
+TEST(EventWriterTest, SessionStartEventMatchesHandEncodedBytes) {
+  const std::string got = EncodeSessionStartEvent(1.0, 300);
+  const std::string want("\x09\x00\x00\x00\x00\x00\x00\xF0\x3F"  // wall_time = 1.0
+                         "\x10\xAC\x02"                          // step = 300
+                         "\x32\x02"                              // session_log, 2 bytes
+                         "\x08\x01",                             //   status = START
+                         16);
+  EXPECT_EQ(got, want);
+}
+
 TEST(EventWriterTest, FileHasValidRecordsAndDecodableEvents) {
   const std::string dir = (fs::path(::testing::TempDir()) / "events").string();
   fs::remove_all(dir);

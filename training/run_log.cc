@@ -1,7 +1,9 @@
 #include "training/run_log.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
+#include <limits>
 #include <system_error>
 #include <utility>
 
@@ -87,6 +89,11 @@ absl::StatusOr<std::unique_ptr<RunLogger>> RunLogger::Open(const std::string& ru
   if (!jsonl.ok()) return jsonl.status();
   absl::StatusOr<std::unique_ptr<EventWriter>> events = EventWriter::Open(run_dir);
   if (!events.ok()) return events.status();
+  if (keep_through_step != std::numeric_limits<int64_t>::max()) {
+    // TensorBoard drops the earlier event files' steps that metrics.jsonl dropped.
+    s = (*events)->AddSessionStart(std::max<int64_t>(keep_through_step + 1, 0));
+    if (!s.ok()) return s;
+  }
   return std::unique_ptr<RunLogger>(
       new RunLogger(run_dir, *std::move(jsonl), *std::move(events)));
 }

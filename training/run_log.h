@@ -58,7 +58,9 @@ class RunLogger {
   // Creates `run_dir` if needed, opens metrics.jsonl for appending and a new event file.
   // Records of metrics.jsonl past `keep_through_step` are dropped first: a run resumed from
   // step S passes S (the steps after it are logged again), a fresh run -1 (it replaces an
-  // earlier run's log in the same folder).
+  // earlier run's log in the same folder). The new event file then starts with a SessionLog
+  // START at step keep_through_step + 1, so TensorBoard drops those steps of the older event
+  // files too. The default keeps every record and writes no START.
   static absl::StatusOr<std::unique_ptr<RunLogger>> Open(
       const std::string& run_dir,
       int64_t keep_through_step = std::numeric_limits<int64_t>::max());

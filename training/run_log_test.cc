@@ -2,12 +2,15 @@
 
 #include <cmath>
 #include <filesystem>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
+#include "training/event_reader.h"
+#include "training/event_writer.h"
 #include "training/file_io.h"
 
 namespace sf::training {
@@ -73,6 +76,61 @@ TEST(RunLogTest, DropsTheRecordsPastTheStepItContinuesFrom) {
   EXPECT_EQ(steps(), (std::vector<int64_t>{1, 2, 3}));
   ASSERT_TRUE(RunLogger::Open(dir, /*keep_through_step=*/-1).ok());
   EXPECT_TRUE(steps().empty());
+}
+
+std::set<std::string> EventFiles(const std::string& dir) {
+  std::set<std::string> files;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (absl::StrContains(e.path().filename().string(), "tfevents")) {
+      files.insert(e.path().string());
+    }
+  }
+  return files;
+}
+
+// The records after the file-version one, with the wall time (the first 9 bytes) cut off.
+std::vector<std::string> EventsAfterWallTime(const std::string& path) {
+  absl::StatusOr<std::vector<std::string>> records =
+      SplitTfRecords(*ReadFileToString(path), path);
+  EXPECT_TRUE(records.ok()) << records.status();
+  std::vector<std::string> out;
+  for (size_t i = 1; records.ok() && i < records->size(); ++i) {
+    out.push_back((*records)[i].substr(9));
+  }
+  return out;
+}
+
+TEST(RunLogTest, AResumedRunTellsTensorBoardWhereItContinues) {
+  const std::string dir = FreshDir("session_start");
+  ASSERT_TRUE(RunLogger::Open(dir, /*keep_through_step=*/-1).ok());
+  std::set<std::string> before = EventFiles(dir);
+  ASSERT_EQ(before.size(), 1u);
+  // A fresh run starts its file with START at step 0: older files in the folder are dropped.
+  EXPECT_EQ(EventsAfterWallTime(*before.begin()),
+            std::vector<std::string>{EncodeSessionStartEvent(0.0, 0).substr(9)});
+  {
+    auto log = RunLogger::Open(dir, /*keep_through_step=*/300);
+    ASSERT_TRUE(log.ok()) << log.status();
+    ASSERT_TRUE((*log)->Log(301, {{"x", 1.0}}).ok());
+  }
+  std::set<std::string> after = EventFiles(dir);
+  ASSERT_EQ(after.size(), 2u);
+  for (const std::string& old : before) after.erase(old);
+  const std::vector<std::string> events = EventsAfterWallTime(*after.begin());
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0], EncodeSessionStartEvent(0.0, 301).substr(9));
+  absl::StatusOr<std::vector<ScalarEvent>> scalars = ReadScalarEvents(*after.begin());
+  ASSERT_TRUE(scalars.ok()) << scalars.status();
+  ASSERT_EQ(scalars->size(), 1u);
+  EXPECT_EQ((*scalars)[0].step, 301);
+
+  // Without keep_through_step, nothing is dropped and no START is written.
+  before = EventFiles(dir);
+  ASSERT_TRUE(RunLogger::Open(dir).ok());
+  after = EventFiles(dir);
+  for (const std::string& old : before) after.erase(old);
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_TRUE(EventsAfterWallTime(*after.begin()).empty());
 }
 
 TEST(RunLogTest, NonFiniteValuesBecomeNullInJson) {

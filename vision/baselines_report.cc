@@ -1,6 +1,7 @@
 // Measures the classical inpainting baselines (mean fill, data-set mean fill, harmonic fill;
-// see vision/baselines.h) on an MNIST-format test set with fixed, reproducible masks, and
-// writes the figures the learned models are compared against:
+// see vision/baselines.h, and the k nearest training images, vision/neighbour_fill.h) on an
+// MNIST-format test set with fixed, reproducible masks, and writes the figures the learned
+// models are compared against:
 //
 //   bazel run //vision:baselines_report -- --mask=center --out=center.json --grid=center.png
 //   bazel run //vision:baselines_report -- --mask=patches --mask_ratio=0.75
@@ -8,8 +9,8 @@
 //
 // Prints a table (mean over images of per-image PSNR over the whole image and over the hole,
 // L1 over the hole, SSIM; see vision/metrics.h), writes it as JSON to --out and a PNG grid
-// (original | masked | mean fill | data-set mean fill | harmonic fill) of the first
-// --grid_rows test images. The data-set mean is the mean training image. Hole figures are n/a
+// (original | masked | mean fill | data-set mean fill | harmonic fill | nearest neighbours) of
+// the first --grid_rows test images. The data-set mean is the mean training image. Hole figures are n/a
 // (null in the JSON) when no image has a hole. Exits with 2 when the harmonic solver did not
 // reach its tolerance, with 1 and an `error: ...` line on bad flags or data.
 #include <algorithm>
@@ -17,6 +18,7 @@
 #include <cmath>
 #include <exception>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -39,6 +41,7 @@
 #include "vision/masks.h"
 #include "vision/metrics.h"
 #include "vision/mnist.h"
+#include "vision/neighbour_fill.h"
 
 ABSL_FLAG(std::string, data_dir, sf::vision::kFashionMnistDir,
           "Directory with {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz] (MNIST format).");
@@ -47,9 +50,13 @@ ABSL_FLAG(int64_t, batch_size, 1000, "Images per batch.");
 ABSL_FLAG(std::string, out, "baselines_metrics.json", "Where to write the metrics JSON.");
 ABSL_FLAG(std::string, grid, "baselines_grid.png",
           "Where to write the PNG grid (original | masked | mean fill | data-set mean fill | "
-          "harmonic fill).");
+          "harmonic fill | nearest neighbours).");
 ABSL_FLAG(int64_t, grid_rows, 8, "Test images shown in the grid.");
 ABSL_FLAG(int64_t, grid_scale, 4, "Nearest-neighbour enlargement of the grid images.");
+ABSL_FLAG(int64_t, neighbours, 20,
+          "Training images averaged by the nearest-neighbour fill (0: leave its row out).");
+ABSL_FLAG(double, neighbour_temperature, sf::vision::NeighbourFillOptions().temperature,
+          "Temperature of the nearest-neighbour fill's softmax over distances.");
 
 namespace sf::vision {
 namespace {
@@ -109,7 +116,34 @@ absl::Status CheckRunFlags() {
   if (absl::GetFlag(FLAGS_out).empty()) {
     return absl::InvalidArgumentError("--out must name the metrics JSON file to write");
   }
+  const int64_t neighbours = absl::GetFlag(FLAGS_neighbours);
+  if (neighbours < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--neighbours must be >= 0 (0: no nearest-neighbour row), got ", neighbours));
+  }
+  const double temperature = absl::GetFlag(FLAGS_neighbour_temperature);
+  if (!(temperature > 0.0 && std::isfinite(temperature))) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--neighbour_temperature must be positive and finite, got ", temperature));
+  }
   return absl::OkStatus();
+}
+
+// The nearest-neighbour fill over the training images, or null with --neighbours=0.
+absl::StatusOr<std::unique_ptr<NeighbourFill>> MakeNeighbourFill(const at::Tensor& train,
+                                                                 const std::string& data_dir) {
+  const int64_t k = absl::GetFlag(FLAGS_neighbours);
+  if (k == 0) return nullptr;
+  if (k >= train.size(0)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--neighbours=", k, " needs more than ", k, " training images, ", data_dir, " has ",
+        train.size(0), " (pass a smaller --neighbours, or 0 to leave the row out)"));
+  }
+  NeighbourFillOptions options;
+  options.k = k;
+  options.temperature = absl::GetFlag(FLAGS_neighbour_temperature);
+  options.candidates = std::max(options.candidates, k + 1);
+  return std::make_unique<NeighbourFill>(train, options);
 }
 
 // The exit code (0, or 2 when the harmonic solver did not converge), or the error to print.
@@ -135,6 +169,10 @@ absl::StatusOr<int> Run() {
   absl::StatusOr<MnistData> train = LoadMnist(data_dir, MnistSplit::kTrain);
   if (!train.ok()) return train.status();
   const at::Tensor mean_image = train->images.mean(0);
+  absl::StatusOr<std::unique_ptr<NeighbourFill>> neighbour_fill =
+      MakeNeighbourFill(train->images, data_dir);
+  if (!neighbour_fill.ok()) return neighbour_fill.status();
+  const NeighbourFill* knn = neighbour_fill->get();
   const double load_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
   int64_t n = test->images.size(0);
@@ -145,6 +183,11 @@ absl::StatusOr<int> Run() {
             << " s\n";
 
   Method mean{"mean fill"}, dataset_mean{"data-set mean"}, harmonic{"harmonic fill"};
+  Method nearest{absl::StrCat("nearest neighbours (", absl::GetFlag(FLAGS_neighbours), ")")};
+  // Fills the holes of `images` from the k nearest training images.
+  const auto nearest_fill = [&](const at::Tensor& images, const at::Tensor& masks) {
+    return ApplyMask(images, masks) + knn->Predict(images, masks) * masks;
+  };
   int64_t max_iterations = 0;
   double max_residual = 0.0;
   bool converged = true;
@@ -173,6 +216,10 @@ absl::StatusOr<int> Run() {
     mean.metrics.Add(mean_filled, images, masks);
     dataset_mean.metrics.Add(dataset_filled, images, masks);
     harmonic.metrics.Add(harmonic_filled, images, masks);
+    if (knn != nullptr) {
+      nearest.metrics.Add(timed(nearest, [&] { return nearest_fill(images, masks); }), images,
+                          masks);
+    }
   }
   masked_fraction /= std::max<int64_t>(n, 1);
 
@@ -186,11 +233,13 @@ absl::StatusOr<int> Run() {
   std::cout << absl::StrFormat(
       "mask: %s (seed %d), %.1f%% of pixels masked, %d images\n", mask_text, mask_seed,
       100.0 * masked_fraction, n);
-  std::cout << absl::StrFormat("%-14s %9s %11s %9s %7s %9s\n", "method", "PSNR dB",
+  std::vector<const Method*> methods = {&mean, &dataset_mean, &harmonic};
+  if (knn != nullptr) methods.push_back(&nearest);
+  std::cout << absl::StrFormat("%-24s %9s %11s %9s %7s %9s\n", "method", "PSNR dB",
                                "hole PSNR", "hole L1", "SSIM", "seconds");
-  for (const Method* method : {&mean, &dataset_mean, &harmonic}) {
+  for (const Method* method : methods) {
     const InpaintingScores s = method->metrics.Scores();
-    std::cout << absl::StrFormat("%-14s %9.2f %11s %9s %7.4f %9.2f\n", method->name, s.psnr,
+    std::cout << absl::StrFormat("%-24s %9.2f %11s %9s %7.4f %9.2f\n", method->name, s.psnr,
                                  HoleText("%.2f", s.psnr_hole), HoleText("%.4f", s.l1_hole),
                                  s.ssim, method->seconds);
   }
@@ -221,6 +270,11 @@ absl::StatusOr<int> Run() {
        {{"mean_fill", ScoresJson(mean)},
         {"dataset_mean_fill", ScoresJson(dataset_mean)},
         {"harmonic_fill", ScoresJson(harmonic)}}},
+      {"nearest_neighbour_search",
+       knn == nullptr ? nlohmann::json(nullptr)
+                      : nlohmann::json{{"k", knn->options().k},
+                                       {"temperature", knn->options().temperature},
+                                       {"candidates", knn->options().candidates}}},
       {"harmonic_fill_solver",
        {{"max_iterations", max_iterations},
         {"max_residual", max_residual},
@@ -228,6 +282,7 @@ absl::StatusOr<int> Run() {
       {"grid", grid_path},
       {"runtime", runtime::RuntimeBanner()},
   };
+  if (knn != nullptr) report["methods"]["nearest_neighbours"] = ScoresJson(nearest);
   // The metrics first: they took the whole evaluation, the grid is a picture of a few rows.
   const std::string out_path = runtime::ResolveUserPath(absl::GetFlag(FLAGS_out));
   status = training::WriteFileAtomically(out_path, report.dump(2) + "\n");
@@ -237,14 +292,16 @@ absl::StatusOr<int> Run() {
   if (!grid_path.empty()) {
     const at::Tensor images = test->images.slice(0, 0, rows);
     const at::Tensor masks = IndexedMasks(mask_options, mask_seed, 0, rows, h, w);
-    status = WriteComparisonGrid(
-        grid_path,
-        {images, ApplyMask(images, masks, 0.5), MeanFill(images, masks),
-         DatasetMeanFill(images, masks, mean_image), HarmonicFill(images, masks)},
-        {.padding = 2, .scale = absl::GetFlag(FLAGS_grid_scale)});
+    std::vector<at::Tensor> columns = {images, ApplyMask(images, masks, 0.5),
+                                       MeanFill(images, masks),
+                                       DatasetMeanFill(images, masks, mean_image),
+                                       HarmonicFill(images, masks)};
+    if (knn != nullptr) columns.push_back(nearest_fill(images, masks));
+    status = WriteComparisonGrid(grid_path, columns,
+                                 {.padding = 2, .scale = absl::GetFlag(FLAGS_grid_scale)});
     if (!status.ok()) return status;
-    std::cout << "grid (original | masked | mean fill | data-set mean fill | harmonic fill): "
-              << grid_path << "\n";
+    std::cout << "grid (original | masked | mean fill | data-set mean fill | harmonic fill"
+              << (knn != nullptr ? " | nearest neighbours" : "") << "): " << grid_path << "\n";
   }
   return converged ? 0 : 2;
 }

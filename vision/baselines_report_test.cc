@@ -31,13 +31,16 @@ std::string FreshDir(const std::string& name) {
   return dir;
 }
 
-// An MNIST-format folder of `count` random 28 x 28 images per split.
-std::string WriteIdxSet(uint32_t count) {
+// An MNIST-format folder of `count` random 28 x 28 images per split; with `test_is_train`, the
+// test images are the training images.
+std::string WriteIdxSet(uint32_t count, bool test_is_train = false) {
   const std::string dir = FreshDir("data");
   std::mt19937_64 rng(5);
+  std::vector<uint8_t> pixels(size_t{count} * 28 * 28);
   for (const char* split : {"train", "t10k"}) {
-    std::vector<uint8_t> pixels(size_t{count} * 28 * 28);
-    for (uint8_t& p : pixels) p = static_cast<uint8_t>(rng());
+    if (!test_is_train || std::string(split) == "train") {
+      for (uint8_t& p : pixels) p = static_cast<uint8_t>(rng());
+    }
     WritePlainFile(dir + "/" + split + "-images-idx3-ubyte",
                    IdxBytes(kIdxImagesMagic, {count, 28, 28}, pixels));
     WritePlainFile(dir + "/" + split + "-labels-idx1-ubyte",
@@ -77,6 +80,9 @@ TEST(BaselinesReportTest, BadFlagsEndInAnErrorLineBeforeAnyEvaluation) {
       {{"--limit=-5"}, "error: --limit"},
       {{"--batch_size=0"}, "error: --batch_size"},
       {{"--mask=hexagons"}, "error: --mask"},
+      {{"--neighbours=-2"}, "error: --neighbours"},
+      {{"--neighbours=20"}, "error: --neighbours=20 needs more than 20 training images"},
+      {{"--neighbour_temperature=0"}, "error: --neighbour_temperature"},
   };
   for (const auto& [flags, expected] : cases) {
     SCOPED_TRACE(flags.back());
@@ -92,19 +98,19 @@ TEST(BaselinesReportTest, BadFlagsEndInAnErrorLineBeforeAnyEvaluation) {
 }
 
 TEST(BaselinesReportTest, MetricsAreWrittenEvenWhenTheGridCannotBe) {
-  const std::string data = WriteIdxSet(20);
+  const std::string data = WriteIdxSet(24);
   const std::string out = FreshDir("missing_grid_dir");
   const CliResult r = RunReport(data, out, {"--grid=" + out + "/no/such/dir/grid.png"});
   EXPECT_EQ(CleanFailureProblem(r), "") << r.stderr_text;
   EXPECT_NE(r.stderr_text.find(out + "/no/such/dir/grid.png"), std::string::npos) << r.stderr_text;
   const nlohmann::json json = ReadJson(out + "/metrics.json");
   ASSERT_FALSE(json.is_discarded()) << r.stdout_text;
-  EXPECT_EQ(json["images"], 20);
+  EXPECT_EQ(json["images"], 24);
   EXPECT_TRUE(json["methods"]["harmonic_fill"]["psnr"].is_number());
 }
 
 TEST(BaselinesReportTest, HoleFiguresAreNotApplicableWithoutHoles) {
-  const std::string data = WriteIdxSet(20);
+  const std::string data = WriteIdxSet(24);
   for (const std::vector<std::string>& flags :
        {std::vector<std::string>{"--center_size=0"},
         std::vector<std::string>{"--mask=patches", "--mask_ratio=0"}}) {
@@ -127,7 +133,7 @@ TEST(BaselinesReportTest, HoleFiguresAreNotApplicableWithoutHoles) {
 }
 
 TEST(BaselinesReportTest, HoleFiguresAreNumbersWithHoles) {
-  const std::string data = WriteIdxSet(20);
+  const std::string data = WriteIdxSet(24);
   const std::string out = FreshDir("holes");
   const CliResult r = RunReport(data, out, {"--center_size=10"});
   ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
@@ -135,7 +141,31 @@ TEST(BaselinesReportTest, HoleFiguresAreNumbersWithHoles) {
   const nlohmann::json json = ReadJson(out + "/metrics.json");
   ASSERT_FALSE(json.is_discarded());
   EXPECT_TRUE(json["methods"]["mean_fill"]["psnr_hole"].is_number());
-  EXPECT_EQ(json["methods"]["mean_fill"]["images_with_hole"], 20);
+  EXPECT_EQ(json["methods"]["mean_fill"]["images_with_hole"], 24);
+  EXPECT_EQ(json["nearest_neighbour_search"]["k"], 20);
+  EXPECT_TRUE(json["methods"]["nearest_neighbours"]["psnr_hole"].is_number());
+  EXPECT_NE(r.stdout_text.find("nearest neighbours (20)"), std::string::npos) << r.stdout_text;
+}
+
+// A test image that is also a training image is its own nearest neighbour: with k = 1 its
+// hole is filled exactly (PSNR at the 100 dB of an MSE floored at 1e-10), which no other
+// method comes near on random pixels.
+TEST(BaselinesReportTest, NearestNeighbourFillFindsATestImageInTheTrainingSet) {
+  const std::string data = WriteIdxSet(24, /*test_is_train=*/true);
+  const std::string out = FreshDir("nearest");
+  const CliResult r = RunReport(data, out, {"--center_size=10", "--neighbours=1"});
+  ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
+  const nlohmann::json json = ReadJson(out + "/metrics.json");
+  ASSERT_FALSE(json.is_discarded());
+  EXPECT_NEAR(json["methods"]["nearest_neighbours"]["psnr"].get<double>(), 100.0, 1e-6);
+  EXPECT_LT(json["methods"]["harmonic_fill"]["psnr"].get<double>(), 30.0);
+
+  const std::string without = FreshDir("no_nearest");
+  const CliResult r0 = RunReport(data, without, {"--neighbours=0"});
+  ASSERT_EQ(r0.exit_code, 0) << r0.stderr_text;
+  const nlohmann::json json0 = ReadJson(without + "/metrics.json");
+  EXPECT_FALSE(json0["methods"].contains("nearest_neighbours"));
+  EXPECT_TRUE(json0["nearest_neighbour_search"].is_null());
 }
 
 }  // namespace

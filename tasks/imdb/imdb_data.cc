@@ -35,13 +35,11 @@ tokenization::EncodeOptions EncodeOptionsFor(const InputSettings& input) {
   return tokenization::EncodeOptions().AddCls(input.add_cls);
 }
 
-// The tokens kept from the start: at least the leading <cls>, which <cls> pooling reads, even
-// when head_tokens is 0 (as the default max_length / 4 is for max_length < 4).
-int64_t HeadTokens(const InputSettings& input) {
-  return input.add_cls ? std::max<int64_t>(input.head_tokens, 1) : input.head_tokens;
-}
-
 }  // namespace
+
+int64_t InputSettings::KeptHeadTokens() const {
+  return add_cls ? std::max<int64_t>(head_tokens, 1) : head_tokens;
+}
 
 nlohmann::json InputSettings::ToJson() const {
   return {{"max_length", max_length}, {"head_tokens", head_tokens}, {"add_cls", add_cls}};
@@ -115,7 +113,8 @@ absl::StatusOr<EncodedReviews> EncodeReviews(const tokenization::Tokenizer& toke
     }
     out.tokens_before_truncation += static_cast<int64_t>(review_ids.size());
     out.truncated += static_cast<int64_t>(review_ids.size()) > input.max_length;
-    review_ids = TruncateHeadTail(std::move(review_ids), input.max_length, HeadTokens(input));
+    review_ids =
+        TruncateHeadTail(std::move(review_ids), input.max_length, input.KeptHeadTokens());
     out.labels.push_back(reviews[i].label);
   }
   return out;
@@ -131,7 +130,7 @@ absl::StatusOr<std::vector<TokenId>> EncodeText(const tokenization::Tokenizer& t
     return absl::InvalidArgumentError(
         absl::StrCat("the text \"", text, "\" has no token to classify"));
   }
-  return TruncateHeadTail(*std::move(ids), input.max_length, HeadTokens(input));
+  return TruncateHeadTail(*std::move(ids), input.max_length, input.KeptHeadTokens());
 }
 
 ImdbBatch MakeBatch(const EncodedReviews& reviews, absl::Span<const int64_t> indices) {

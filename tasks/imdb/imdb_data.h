@@ -37,6 +37,11 @@ struct InputSettings {
   int64_t head_tokens = 128;  // of which from the start (<cls> always); the rest from the end
   bool add_cls = false;       // prepend <cls> (for <cls> pooling)
 
+  // The tokens truncation keeps from the start: head_tokens, but at least the leading <cls>,
+  // which <cls> pooling reads, when add_cls (head_tokens 0 is what the trainer's default
+  // max_length / 4 gives for max_length < 4).
+  int64_t KeptHeadTokens() const;
+
   nlohmann::json ToJson() const;
   // InvalidArgument naming the field when `json` lacks one or holds a bad value.
   static absl::StatusOr<InputSettings> FromJson(const nlohmann::json& json);

@@ -79,6 +79,8 @@ TEST(ImdbDataTest, TruncationKeepsClsWithoutAHead) {
   const TokenId boring = *(*tok)->TokenToId("boring");
   const TokenId period = *(*tok)->TokenToId(".");
   const InputSettings input{.max_length = 3, .head_tokens = 0, .add_cls = true};
+  EXPECT_EQ(input.KeptHeadTokens(), 1);
+  EXPECT_EQ((InputSettings{.max_length = 3, .head_tokens = 0}).KeptHeadTokens(), 0);
   absl::StatusOr<EncodedReviews> encoded = EncodeReviews(**tok, reviews, input, 1);
   ASSERT_TRUE(encoded.ok()) << encoded.status();
   for (const std::vector<TokenId>& ids : encoded->ids) {

@@ -244,9 +244,9 @@ absl::StatusOr<ImdbTrainResult> TrainImdb(const ImdbTrainConfig& config, std::os
       "%.1f after (max_length %d, head %d + tail %d), %.1f%% truncated (%.1fs)\n",
       (*tokenizer)->vocab_size(), config.min_freq,
       static_cast<double>(train->tokens_before_truncation) / train->size(),
-      static_cast<double>(train_tokens) / train->size(), input.max_length, input.head_tokens,
-      input.max_length - input.head_tokens, 100.0 * train->truncated / train->size(),
-      SecondsSince(tokenize_start));
+      static_cast<double>(train_tokens) / train->size(), input.max_length,
+      input.KeptHeadTokens(), input.max_length - input.KeptHeadTokens(),
+      100.0 * train->truncated / train->size(), SecondsSince(tokenize_start));
 
   absl::StatusOr<tokenization::LengthBucketSampler> sampler =
       tokenization::LengthBucketSampler::Create(

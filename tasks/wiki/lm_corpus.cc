@@ -8,7 +8,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
-#include "absl/strings/str_split.h"
 #include "datasets/text_corpus.h"
 #include "tokenization/bpe_trainer.h"
 #include "tokenization/char_tokenizer.h"
@@ -28,6 +27,20 @@ at::Tensor ToTensor(const std::vector<TokenId>& ids) {
   int64_t* data = out.data_ptr<int64_t>();
   for (size_t i = 0; i < ids.size(); ++i) data[i] = ids[i];
   return out;
+}
+
+// The lines of `text`, each with its newline (the last one has none when the text does not
+// end with one): concatenated, they spell the text.
+std::vector<std::string> LinesWithNewlines(const std::string& text) {
+  std::vector<std::string> lines;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    end = end == std::string::npos ? text.size() : end + 1;
+    lines.push_back(text.substr(start, end - start));
+    start = end;
+  }
+  return lines;
 }
 
 // The data set folder: --data_dir when given, else the download cache. A failure without
@@ -86,9 +99,9 @@ absl::StatusOr<LmCorpus> LoadWikiTextRaw(const std::string& dir, const CorpusOpt
     absl::StatusOr<std::string> text = datasets::ReadTextFile(*path);
     if (!text.ok()) return text.status();
     if (std::string(split) == "train") {
-      std::vector<std::string> lines = absl::StrSplit(*text, '\n');
+      // The merges are learnt from the lines as EncodeText encodes them, newlines included.
       absl::StatusOr<std::unique_ptr<tokenization::BpeTokenizer>> bpe = tokenization::TrainBpe(
-          lines, tokenization::BpeTrainerOptions()
+          LinesWithNewlines(*text), tokenization::BpeTrainerOptions()
                      .VocabSize(options.bpe_vocab_size)
                      .Specials({SpecialToken::kUnk, SpecialToken::kEos})
                      .Threads(options.threads));
@@ -218,16 +231,8 @@ at::Tensor EncodeWords(const tokenization::Vocabulary& vocab,
 absl::StatusOr<at::Tensor> EncodeText(const tokenization::Tokenizer& tokenizer,
                                       const std::string& text, int threads) {
   // Each line keeps its newline, so the concatenated ids spell the text exactly.
-  std::vector<std::string> lines;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    end = end == std::string::npos ? text.size() : end + 1;
-    lines.push_back(text.substr(start, end - start));
-    start = end;
-  }
-  absl::StatusOr<std::vector<std::vector<TokenId>>> encoded =
-      tokenizer.EncodeBatch(lines, tokenization::EncodeOptions(), threads);
+  absl::StatusOr<std::vector<std::vector<TokenId>>> encoded = tokenizer.EncodeBatch(
+      LinesWithNewlines(text), tokenization::EncodeOptions(), threads);
   if (!encoded.ok()) return encoded.status();
   std::vector<TokenId> ids;
   for (const std::vector<TokenId>& line : *encoded) ids.insert(ids.end(), line.begin(), line.end());

@@ -1,5 +1,6 @@
 #include "tasks/wiki/lm_corpus.h"
 
+#include <cstdlib>
 #include <fstream>
 #include <string>
 
@@ -34,6 +35,32 @@ TEST(LmCorpusTest, PlainTextIsCharacterLevelWithAHeldOutTail) {
   std::vector<tokenization::TokenId> ids(corpus->train.data_ptr<int64_t>(),
                                          corpus->train.data_ptr<int64_t>() + 12);
   EXPECT_EQ(DecodeForDisplay(*corpus->tokenizer, ids), "hello world\n");
+}
+
+TEST(LmCorpusTest, RawWikiTextBpeLearnsTheLineEndsItEncodes) {
+  const std::string dir = std::string(::testing::TempDir()) + "/wikitext_raw";
+  ASSERT_EQ(std::system(("mkdir -p '" + dir + "'").c_str()), 0);
+  std::string text;
+  for (int i = 0; i < 40; ++i) text += " = Heading = \n \n the cat sat on the mat . \n \n";
+  std::ofstream(dir + "/wiki.train.raw") << text;
+  std::ofstream(dir + "/wiki.valid.raw") << " the cat sat . \n";
+  absl::StatusOr<LmCorpus> corpus = LoadCorpus(
+      {.kind = CorpusKind::kWikiText2Raw, .data_dir = dir, .bpe_vocab_size = 300});
+  ASSERT_TRUE(corpus.ok()) << corpus.status();
+  const at::Tensor& train = corpus->train;
+  const std::vector<tokenization::TokenId> ids(train.data_ptr<int64_t>(),
+                                               train.data_ptr<int64_t>() + train.size(0));
+  EXPECT_EQ(corpus->tokenizer->Decode(ids).value(), text);
+  // The merges were learnt on the lines with their newlines, so the frequent line end
+  // " \n" is one token, as is the blank line.
+  const absl::StatusOr<std::vector<tokenization::TokenId>> line_end =
+      corpus->tokenizer->Encode(" \n", tokenization::EncodeOptions());
+  ASSERT_TRUE(line_end.ok()) << line_end.status();
+  EXPECT_EQ(line_end->size(), 1u);
+  EXPECT_EQ(corpus->valid.size(0), static_cast<int64_t>(
+                                       corpus->tokenizer->Encode(" the cat sat . \n",
+                                                                 tokenization::EncodeOptions())
+                                           ->size()));
 }
 
 TEST(LmCorpusTest, MissingDataNamesTheFlagAndThePath) {
