@@ -8,10 +8,12 @@
 #include <torch/optim/adam.h>
 
 #include "gtest/gtest.h"
-#include "layers/gradient_check.h"
+#include "attention/testing/gradient_check.h"
 
 namespace sf::layers {
 namespace {
+
+using ::sf::testing::GradientsMatchFiniteDifferences;
 
 TEST(ConvBlockTest, NormNamesRoundTrip) {
   for (NormKind kind : {NormKind::kNone, NormKind::kBatch, NormKind::kGroup, NormKind::kInstance}) {

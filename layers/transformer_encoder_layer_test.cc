@@ -12,11 +12,13 @@
 #include "attention/masks.h"
 #include "attention/multi_head_attention.h"
 #include "gtest/gtest.h"
-#include "layers/gradient_check.h"
+#include "attention/testing/gradient_check.h"
 #include "layers/libtorch_reference.h"
 
 namespace sf::layers {
 namespace {
+
+using ::sf::testing::GradientsMatchFiniteDifferences;
 
 using attention::AttentionBackend;
 using attention::MaskSpec;

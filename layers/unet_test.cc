@@ -9,10 +9,12 @@
 #include <torch/optim/adam.h>
 
 #include "gtest/gtest.h"
-#include "layers/gradient_check.h"
+#include "attention/testing/gradient_check.h"
 
 namespace sf::layers {
 namespace {
+
+using ::sf::testing::GradientsMatchFiniteDifferences;
 
 using at::indexing::Slice;
 

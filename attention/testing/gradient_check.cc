@@ -13,7 +13,7 @@
 namespace sf::testing {
 namespace {
 
-// Rows: output elements; columns: elements of input `index`.
+// Rows: output elements; columns: elements of `input`.
 at::Tensor AnalyticJacobian(const at::Tensor& output, const at::Tensor& input) {
   const int64_t rows = output.numel();
   at::Tensor jacobian = at::zeros({rows, input.numel()}, at::kDouble);
@@ -28,53 +28,44 @@ at::Tensor AnalyticJacobian(const at::Tensor& output, const at::Tensor& input) {
   return jacobian;
 }
 
-at::Tensor NumericJacobian(
-    const std::function<at::Tensor(const std::vector<at::Tensor>&)>& fn,
-    std::vector<at::Tensor> values, size_t index, int64_t rows, double eps) {
+// Central differences of f() with respect to each element of `leaf`, perturbed in place
+// through its data pointer and restored.
+at::Tensor NumericJacobian(const std::function<at::Tensor()>& f, const at::Tensor& leaf,
+                           int64_t rows, double eps) {
   c10::NoGradGuard no_grad;
-  at::Tensor flat = values[index].view({-1});
-  at::Tensor jacobian = at::zeros({rows, flat.numel()}, at::kDouble);
-  double* data = flat.data_ptr<double>();
-  for (int64_t n = 0; n < flat.numel(); ++n) {
+  at::Tensor jacobian = at::zeros({rows, leaf.numel()}, at::kDouble);
+  double* data = leaf.data_ptr<double>();
+  for (int64_t n = 0; n < leaf.numel(); ++n) {
     const double original = data[n];
     data[n] = original + eps;
-    const at::Tensor plus = fn(values).reshape({-1}).to(at::kDouble);
+    const at::Tensor plus = f().reshape({-1}).to(at::kDouble);
     data[n] = original - eps;
-    const at::Tensor minus = fn(values).reshape({-1}).to(at::kDouble);
+    const at::Tensor minus = f().reshape({-1}).to(at::kDouble);
     data[n] = original;
     jacobian.select(1, n).copy_(plus.sub(minus).div_(2.0 * eps));
   }
   return jacobian;
 }
 
-}  // namespace
-
-GradientCheckResult CheckGradients(
-    const std::function<at::Tensor(const std::vector<at::Tensor>&)>& fn,
-    const std::vector<at::Tensor>& inputs, const GradientCheckOptions& options) {
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    TORCH_CHECK(!inputs[i].requires_grad() || inputs[i].scalar_type() == at::kDouble,
-                "CheckGradients: differentiated input ", i, " must be float64, got ",
-                inputs[i].scalar_type());
-  }
-  const at::Tensor output = fn(inputs);
+// The check of f() against `leaves`; leaf j is called "<noun> <labels[j]>" in messages.
+GradientCheckResult Check(const std::function<at::Tensor()>& f,
+                          const std::vector<at::Tensor>& leaves,
+                          const std::vector<size_t>& labels, const char* noun,
+                          const GradientCheckOptions& options) {
+  const at::Tensor output = f();
   TORCH_CHECK(output.requires_grad(),
-              "CheckGradients: the output does not depend on any input requiring grad");
-
-  // Perturbed copies: detached, contiguous, so the finite differences never touch the graph.
-  std::vector<at::Tensor> values;
-  for (const at::Tensor& input : inputs) values.push_back(input.detach().clone().contiguous());
-
+              "gradient check: the output does not depend on any input requiring grad");
+  // Every analytic Jacobian first, from the unperturbed leaves.
+  std::vector<at::Tensor> analytic;
+  for (const at::Tensor& leaf : leaves) analytic.push_back(AnalyticJacobian(output, leaf));
   GradientCheckResult result;
   double worst_excess = 0.0;
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    if (!inputs[i].requires_grad()) continue;
-    const at::Tensor analytic = AnalyticJacobian(output, inputs[i]);
-    const at::Tensor numeric = NumericJacobian(fn, values, i, output.numel(), options.eps);
-    const double* a = analytic.data_ptr<double>();
+  for (size_t j = 0; j < leaves.size(); ++j) {
+    const at::Tensor numeric = NumericJacobian(f, leaves[j], output.numel(), options.eps);
+    const double* a = analytic[j].data_ptr<double>();
     const double* n = numeric.data_ptr<double>();
-    const int64_t columns = analytic.size(1);
-    for (int64_t e = 0; e < analytic.numel(); ++e) {
+    const int64_t columns = analytic[j].size(1);
+    for (int64_t e = 0; e < analytic[j].numel(); ++e) {
       const double error = std::abs(a[e] - n[e]);
       const double excess = error - (options.atol + options.rtol * std::abs(n[e]));
       if (std::isnan(error) || error > result.max_abs_error) {
@@ -86,9 +77,9 @@ GradientCheckResult CheckGradients(
         worst_excess = std::isnan(excess) ? INFINITY : excess;
         result.ok = false;
         std::ostringstream message;
-        message << "input " << i << " element " << e % columns << ", output element "
-                << e / columns << ": autograd " << a[e] << " vs finite difference " << n[e]
-                << " (|diff| " << error << ")";
+        message << noun << " " << labels[j] << " " << leaves[j].sizes() << " element "
+                << e % columns << ", output element " << e / columns << ": autograd " << a[e]
+                << " vs finite difference " << n[e] << " (|diff| " << error << ")";
         result.message = message.str();
       }
     }
@@ -100,6 +91,60 @@ GradientCheckResult CheckGradients(
     result.message = message.str();
   }
   return result;
+}
+
+}  // namespace
+
+GradientCheckResult CheckGradients(
+    const std::function<at::Tensor(const std::vector<at::Tensor>&)>& fn,
+    const std::vector<at::Tensor>& inputs, const GradientCheckOptions& options) {
+  // Detached contiguous copies, so the differences never touch the caller's tensors.
+  std::vector<at::Tensor> values;
+  std::vector<at::Tensor> leaves;
+  std::vector<size_t> labels;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const bool differentiated = inputs[i].requires_grad();
+    TORCH_CHECK(!differentiated || inputs[i].scalar_type() == at::kDouble,
+                "CheckGradients: differentiated input ", i, " must be float64, got ",
+                inputs[i].scalar_type());
+    values.push_back(inputs[i].detach().clone().contiguous().requires_grad_(differentiated));
+    if (differentiated) {
+      leaves.push_back(values.back());
+      labels.push_back(i);
+    }
+  }
+  return Check([&] { return fn(values); }, leaves, labels, "input", options);
+}
+
+GradientCheckResult CheckLeafGradients(const std::function<at::Tensor()>& f,
+                                       const std::vector<at::Tensor>& leaves,
+                                       const GradientCheckOptions& options) {
+  std::vector<size_t> labels;
+  for (size_t i = 0; i < leaves.size(); ++i) {
+    const at::Tensor& leaf = leaves[i];
+    TORCH_CHECK(leaf.scalar_type() == at::kDouble && leaf.requires_grad() && leaf.is_leaf() &&
+                    leaf.is_contiguous(),
+                "CheckLeafGradients: leaf ", i,
+                " must be a contiguous float64 leaf tensor requiring grad, got ",
+                leaf.scalar_type(), " ", leaf.sizes(),
+                leaf.requires_grad() ? "" : " without requires_grad",
+                leaf.is_contiguous() ? "" : " (not contiguous)");
+    labels.push_back(i);
+  }
+  return Check(f, leaves, labels, "leaf", options);
+}
+
+::testing::AssertionResult GradientsMatchFiniteDifferences(const std::function<at::Tensor()>& f,
+                                                           const std::vector<at::Tensor>& leaves,
+                                                           double eps, double atol, double rtol) {
+  try {
+    const GradientCheckResult result =
+        CheckLeafGradients(f, leaves, {.eps = eps, .atol = atol, .rtol = rtol});
+    if (result.ok) return ::testing::AssertionSuccess() << result.message;
+    return ::testing::AssertionFailure() << result.message;
+  } catch (const c10::Error& e) {
+    return ::testing::AssertionFailure() << e.what_without_backtrace();
+  }
 }
 
 }  // namespace sf::testing

@@ -1,5 +1,6 @@
 #include "attention/testing/gradient_check.h"
 
+#include <string>
 #include <vector>
 
 #include <ATen/ops/randn.h>
@@ -43,6 +44,42 @@ TEST(CheckGradientsTest, RejectsFloat32Inputs) {
   const at::Tensor a = at::randn({3}).requires_grad_();
   EXPECT_THROW(CheckGradients([](const std::vector<at::Tensor>& x) { return x[0].mul(2); }, {a}),
                c10::Error);
+}
+
+TEST(CheckGradientsTest, LeavesTheInputsAsTheyWere) {
+  at::manual_seed(3);
+  const at::Tensor a = at::randn({5}, at::kDouble).requires_grad_();
+  const at::Tensor before = a.detach().clone();
+  EXPECT_TRUE(
+      CheckGradients([](const std::vector<at::Tensor>& x) { return x[0].tanh(); }, {a}).ok);
+  EXPECT_TRUE(a.detach().equal(before));
+  EXPECT_FALSE(a.grad().defined());
+}
+
+TEST(GradientsMatchFiniteDifferencesTest, ChecksAClosureOverItsLeaves) {
+  at::manual_seed(4);
+  const at::Tensor w = at::randn({3, 4}, at::kDouble).requires_grad_();
+  const at::Tensor x = at::randn({4}, at::kDouble).requires_grad_();
+  const at::Tensor before = w.detach().clone();
+  EXPECT_TRUE(GradientsMatchFiniteDifferences([&] { return w.matmul(x).sigmoid().sum(); },
+                                              {w, x}));
+  EXPECT_TRUE(w.detach().equal(before)) << "the perturbed leaf was not restored";
+  const ::testing::AssertionResult wrong =
+      GradientsMatchFiniteDifferences([&] { return w.matmul(x.detach().mul(x)).sum(); }, {w, x});
+  EXPECT_FALSE(wrong);
+  EXPECT_NE(std::string(wrong.message()).find("leaf 1 [4]"), std::string::npos)
+      << wrong.message();
+}
+
+TEST(GradientsMatchFiniteDifferencesTest, NamesALeafItCannotPerturb) {
+  const at::Tensor f32 = at::randn({3}).requires_grad_();
+  ::testing::AssertionResult r = GradientsMatchFiniteDifferences([&] { return f32.sum(); }, {f32});
+  EXPECT_FALSE(r);
+  EXPECT_NE(std::string(r.message()).find("leaf 0"), std::string::npos) << r.message();
+  const at::Tensor strided = at::randn({4, 4}, at::kDouble).t().requires_grad_();
+  r = GradientsMatchFiniteDifferences([&] { return strided.sum(); }, {strided});
+  EXPECT_FALSE(r);
+  EXPECT_NE(std::string(r.message()).find("not contiguous"), std::string::npos) << r.message();
 }
 
 }  // namespace
