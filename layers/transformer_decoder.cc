@@ -8,19 +8,37 @@
 namespace sf::layers {
 namespace {
 
+// The sequences `indices` of `*prefix` ([B, H, L, Dh]). When `*prefix` is the leading
+// positions of `*buffer` (a cache that grows in place), whole rows of the buffer are selected,
+// spare capacity included, so the next append still writes in place instead of copying the
+// reordered prefix once more into a new buffer. Otherwise the prefix alone is selected and the
+// buffer dropped. Tensors taken from the cache before keep their values either way.
+void ReorderRows(at::Tensor* prefix, at::Tensor* buffer, const at::Tensor& indices) {
+  const bool in_buffer = buffer->defined() && !prefix->requires_grad() &&
+                         prefix->storage().is_alias_of(buffer->storage()) &&
+                         prefix->data_ptr() == buffer->data_ptr() && prefix->dim() == 4 &&
+                         buffer->dim() == 4 && prefix->strides() == buffer->strides() &&
+                         prefix->size(0) == buffer->size(0) && prefix->size(1) == buffer->size(1) &&
+                         prefix->size(3) == buffer->size(3) && prefix->size(2) <= buffer->size(2);
+  if (in_buffer) {
+    const int64_t length = prefix->size(2);
+    *buffer = at::index_select(*buffer, 0, indices);
+    *prefix = buffer->narrow(2, 0, length);
+  } else {
+    *prefix = at::index_select(*prefix, 0, indices);
+    *buffer = at::Tensor();
+  }
+}
+
 void ReorderKeyValues(attention::KeyValueCache& cache, const at::Tensor& indices) {
-  if (cache.keys.defined() && indices.numel() > 0) {
+  if (!cache.keys.defined()) return;
+  if (indices.numel() > 0) {
     TORCH_CHECK(indices.max().item<int64_t>() < cache.keys.size(0), "DecoderCache::Reorder: index ",
                 indices.max().item<int64_t>(), " out of range for a cache of ", cache.keys.size(0),
                 " sequences");
   }
-  if (cache.keys.defined()) {
-    cache.keys = at::index_select(cache.keys, 0, indices);
-    cache.values = at::index_select(cache.values, 0, indices);
-    // The next append starts new buffers from the reordered rows; the old ones go now.
-    cache.key_buffer = at::Tensor();
-    cache.value_buffer = at::Tensor();
-  }
+  ReorderRows(&cache.keys, &cache.key_buffer, indices);
+  ReorderRows(&cache.values, &cache.value_buffer, indices);
 }
 
 }  // namespace

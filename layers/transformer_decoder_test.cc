@@ -114,6 +114,50 @@ TEST(TransformerDecoderTest, ReorderedCacheFollowsTheChosenSequences) {
   EXPECT_THROW(decoder->forward(tgt, memory, MaskSpec::Causal(), {}, &other_depth), c10::Error);
 }
 
+// Without autograd (decoding) the self-attention cache still grows in place after a reorder:
+// the reordered keys are the head of their buffer, and the next step appends into it.
+TEST(TransformerDecoderTest, ReorderedCacheKeepsGrowingInPlace) {
+  at::manual_seed(3);
+  at::NoGradGuard no_grad;
+  TransformerDecoder decoder(TransformerDecoderOptions(SmallLayer(), 2));
+  RandomizeParameters(*decoder);
+  decoder->eval();
+  at::Tensor tgt = at::randn({3, 5, 16});
+  at::Tensor memory = at::randn({3, 4, 16});
+  DecoderCache cache;
+  decoder->forward(tgt.slice(1, 0, 3), memory, MaskSpec::Causal(), {}, &cache);
+  const at::Tensor origins = at::tensor({2, 0, 0}, at::kLong);
+  cache.Reorder(origins);
+  // The reordered rows sit at the head of a buffer with room for the next step.
+  for (const DecoderLayerCache& layer : cache.layers) {
+    ASSERT_TRUE(layer.self_attention.key_buffer.defined());
+    EXPECT_EQ(layer.self_attention.keys.data_ptr(), layer.self_attention.key_buffer.data_ptr());
+    EXPECT_GE(layer.self_attention.key_buffer.size(2), 5);
+  }
+  const void* buffer = cache.layers[0].self_attention.key_buffer.data_ptr();
+  const at::Tensor reordered = tgt.index_select(0, origins);
+  const at::Tensor next =
+      decoder->forward(reordered.slice(1, 3, 5), at::Tensor(), MaskSpec::Causal(), {}, &cache);
+  const at::Tensor full = decoder->forward(reordered, memory.index_select(0, origins));
+  EXPECT_LT(MaxAbsDiff(next, full.slice(1, 3, 5)), 1e-5);
+  for (const DecoderLayerCache& layer : cache.layers) {
+    ASSERT_TRUE(layer.self_attention.key_buffer.defined());
+    EXPECT_EQ(layer.self_attention.keys.data_ptr(), layer.self_attention.key_buffer.data_ptr());
+    EXPECT_EQ(layer.self_attention.values.data_ptr(),
+              layer.self_attention.value_buffer.data_ptr());
+    EXPECT_EQ(layer.self_attention.length(), 5);
+  }
+  EXPECT_EQ(cache.layers[0].self_attention.key_buffer.data_ptr(), buffer)
+      << "the step after the reorder did not append in place";
+  // A tensor taken from the cache keeps its values through a reorder.
+  const at::Tensor held = cache.layers[0].self_attention.keys;
+  const at::Tensor held_copy = held.clone();
+  const at::Tensor again = at::tensor({1, 1, 2}, at::kLong);
+  cache.Reorder(again);
+  EXPECT_TRUE(held.equal(held_copy));
+  EXPECT_TRUE(cache.layers[0].self_attention.keys.equal(held_copy.index_select(0, again)));
+}
+
 TEST(TransformerDecoderTest, CollectsSelfAndCrossWeightsPerLayer) {
   TransformerDecoder decoder(TransformerDecoderOptions(SmallLayer(), 2));
   decoder->eval();
