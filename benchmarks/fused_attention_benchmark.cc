@@ -31,8 +31,9 @@
 // After the runs a summary prints every ratio the kernel is judged by, with its target, the
 // core's GFLOP/s (4 * B * L^2 * d_model per forward) against the SGEMM of the same run, what
 // the layer costs beyond its projections and core, the FLOP bound on each layer ratio (the
-// baseline's time over the layer's multiply-adds run at the SGEMM's rate: no implementation
-// of the layer can do better on this machine), and the peak resident memory of a layer
+// baseline's time over the layer's multiply-adds run at the SGEMM's rate: a layer whose
+// matrix products run no faster than the BLAS's largest one cannot do better, whatever it does
+// about the softmax and memory traffic), and the peak resident memory of a layer
 // forward at batch 1, heads 8, d_model 256, L = 4096 and 8192, each measured in a fresh child
 // process (this binary re-run with --peak_rss_child).
 #include <sys/resource.h>

@@ -1,4 +1,4 @@
-// The benchmarks report (issue 11): runs every attention configuration of the preset in its own
+// The benchmarks report: runs every attention configuration of the preset in its own
 // process (so its peak memory is its own), then the tokenizer and training-throughput
 // benchmarks, and writes to --out:
 //   report.md                   tables, fitted scaling exponents, derived recommendations
