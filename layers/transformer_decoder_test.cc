@@ -1,5 +1,6 @@
 #include "layers/transformer_decoder.h"
 
+#include <functional>
 #include <vector>
 
 #include <ATen/ATen.h>
@@ -90,56 +91,58 @@ TEST(TransformerDecoderTest, IncrementalDecodingMatchesTheFullPass) {
   }
 }
 
-TEST(TransformerDecoderTest, ReorderedCacheFollowsTheChosenSequences) {
+// A two-layer decoder in eval mode decodes 3 of 5 target positions into `cache`; the rows
+// then continue sequences 2, 0, 0 (a beam step) and decode the last 2 positions from the
+// reordered cache. Returns the largest difference from decoding the chosen rows whole.
+// `after_reorder` sees the cache between the reorder and the next step.
+double BeamStepError(DecoderCache& cache, const std::function<void()>& after_reorder = {}) {
   at::manual_seed(2);
   TransformerDecoder decoder(TransformerDecoderOptions(SmallLayer(), 2));
   RandomizeParameters(*decoder);
   decoder->eval();
-  at::Tensor tgt = at::randn({3, 5, 16});
-  at::Tensor memory = at::randn({3, 4, 16});
-  DecoderCache cache;
+  const at::Tensor tgt = at::randn({3, 5, 16});
+  const at::Tensor memory = at::randn({3, 4, 16});
   decoder->forward(tgt.slice(1, 0, 3), memory, MaskSpec::Causal(), {}, &cache);
-  // Beam step: rows continue sequences 2, 0, 0.
-  at::Tensor origins = at::tensor({2, 0, 0}, at::kLong);
+  const at::Tensor origins = at::tensor({2, 0, 0}, at::kLong);
   cache.Reorder(origins);
-  at::Tensor reordered = tgt.index_select(0, origins);
-  at::Tensor next =
+  if (after_reorder) after_reorder();
+  const at::Tensor reordered = tgt.index_select(0, origins);
+  const at::Tensor next =
       decoder->forward(reordered.slice(1, 3, 5), at::Tensor(), MaskSpec::Causal(), {}, &cache);
-  at::Tensor full = decoder->forward(reordered, memory.index_select(0, origins));
-  EXPECT_LT(MaxAbsDiff(next, full.slice(1, 3, 5)), 1e-5);
+  const at::Tensor full = decoder->forward(reordered, memory.index_select(0, origins));
+  return MaxAbsDiff(next, full.slice(1, 3, 5));
+}
+
+TEST(TransformerDecoderTest, ReorderedCacheFollowsTheChosenSequences) {
+  DecoderCache cache;
+  EXPECT_LT(BeamStepError(cache), 1e-5);
   EXPECT_THROW(cache.Reorder(at::tensor({3}, at::kLong)), c10::Error);
   EXPECT_THROW(cache.Reorder(at::tensor({-1}, at::kLong)), c10::Error);
+  TransformerDecoder decoder(TransformerDecoderOptions(SmallLayer(), 2));
   DecoderCache other_depth;
   other_depth.layers.resize(5);
-  EXPECT_THROW(decoder->forward(tgt, memory, MaskSpec::Causal(), {}, &other_depth), c10::Error);
+  EXPECT_THROW(decoder->forward(at::randn({3, 5, 16}), at::randn({3, 4, 16}), MaskSpec::Causal(),
+                                {}, &other_depth),
+               c10::Error);
 }
 
 // Without autograd (decoding) the self-attention cache still grows in place after a reorder:
 // the reordered keys are the head of their buffer, and the next step appends into it.
 TEST(TransformerDecoderTest, ReorderedCacheKeepsGrowingInPlace) {
-  at::manual_seed(3);
   at::NoGradGuard no_grad;
-  TransformerDecoder decoder(TransformerDecoderOptions(SmallLayer(), 2));
-  RandomizeParameters(*decoder);
-  decoder->eval();
-  at::Tensor tgt = at::randn({3, 5, 16});
-  at::Tensor memory = at::randn({3, 4, 16});
   DecoderCache cache;
-  decoder->forward(tgt.slice(1, 0, 3), memory, MaskSpec::Causal(), {}, &cache);
-  const at::Tensor origins = at::tensor({2, 0, 0}, at::kLong);
-  cache.Reorder(origins);
-  // The reordered rows sit at the head of a buffer with room for the next step.
-  for (const DecoderLayerCache& layer : cache.layers) {
-    ASSERT_TRUE(layer.self_attention.key_buffer.defined());
-    EXPECT_EQ(layer.self_attention.keys.data_ptr(), layer.self_attention.key_buffer.data_ptr());
-    EXPECT_GE(layer.self_attention.key_buffer.size(2), 5);
-  }
-  const void* buffer = cache.layers[0].self_attention.key_buffer.data_ptr();
-  const at::Tensor reordered = tgt.index_select(0, origins);
-  const at::Tensor next =
-      decoder->forward(reordered.slice(1, 3, 5), at::Tensor(), MaskSpec::Causal(), {}, &cache);
-  const at::Tensor full = decoder->forward(reordered, memory.index_select(0, origins));
-  EXPECT_LT(MaxAbsDiff(next, full.slice(1, 3, 5)), 1e-5);
+  const void* buffer = nullptr;
+  EXPECT_LT(BeamStepError(cache,
+                          [&] {
+                            for (const DecoderLayerCache& layer : cache.layers) {
+                              ASSERT_TRUE(layer.self_attention.key_buffer.defined());
+                              EXPECT_EQ(layer.self_attention.keys.data_ptr(),
+                                        layer.self_attention.key_buffer.data_ptr());
+                              EXPECT_GE(layer.self_attention.key_buffer.size(2), 5);
+                            }
+                            buffer = cache.layers[0].self_attention.key_buffer.data_ptr();
+                          }),
+            1e-5);
   for (const DecoderLayerCache& layer : cache.layers) {
     ASSERT_TRUE(layer.self_attention.key_buffer.defined());
     EXPECT_EQ(layer.self_attention.keys.data_ptr(), layer.self_attention.key_buffer.data_ptr());
