@@ -17,9 +17,9 @@ namespace sf::vision {
 namespace {
 
 // Queries searched at once: at most 32, and fewer when their [queries, candidates, C*H*W]
-// candidate pixels would pass 64 MB (32 x 400 candidates of 28 x 28 pixels take 40 MB).
+// candidate pixels would pass gather_bytes (32 x 400 candidates of 28 x 28 pixels take
+// 40 MB, within the default 64 MB).
 constexpr int64_t kMaxChunk = 32;
-constexpr int64_t kChunkBytes = int64_t{64} << 20;
 
 int64_t CoarseBlock(int64_t height, int64_t width) {
   for (int64_t f : {4, 2}) {
@@ -43,6 +43,8 @@ NeighbourFill::NeighbourFill(const at::Tensor& database, const NeighbourFillOpti
               options.candidates, ") must exceed k (", options.k, ")");
   TORCH_CHECK(options.temperature > 0 && std::isfinite(options.temperature),
               "NeighbourFill: temperature must be positive, got ", options.temperature);
+  TORCH_CHECK(options.gather_bytes >= 1, "NeighbourFill: gather_bytes must be positive, got ",
+              options.gather_bytes);
   channels_ = database.size(1);
   height_ = database.size(2);
   width_ = database.size(3);
@@ -80,7 +82,8 @@ at::Tensor NeighbourFill::Predict(const at::Tensor& images, const at::Tensor& ma
   const at::Tensor known = (masks.detach() <= 0.5).to(at::kFloat);
   const int64_t candidate_bytes =
       std::min(options_.candidates, size()) * flat_.size(1) * int64_t{sizeof(float)};
-  const int64_t chunk = std::clamp<int64_t>(kChunkBytes / candidate_bytes, 1, kMaxChunk);
+  const int64_t chunk =
+      std::clamp<int64_t>(options_.gather_bytes / candidate_bytes, 1, kMaxChunk);
   std::vector<at::Tensor> chunks;
   for (int64_t begin = 0; begin < batch; begin += chunk) {
     const int64_t end = std::min(batch, begin + chunk);
@@ -122,17 +125,26 @@ at::Tensor NeighbourFill::PredictChunk(const at::Tensor& images, const at::Tenso
   }
   const int64_t m = candidates.size(1);
 
-  // Stage 2: the exact mean squared distance over the known pixels.
-  const at::Tensor pixels =
-      flat_.index_select(0, candidates.reshape(-1)).reshape({b, m, flat_.size(1)});
-  at::Tensor distances = (pixels - query.unsqueeze(1)).square_().mul_(weights.unsqueeze(1))
-                             .sum(2)
-                             .div_(known_count.clamp_min(1));  // [b, m]
+  // Stage 2: the exact mean squared distance over the known pixels, gathering at most
+  // gather_bytes of candidate images at a time.
+  const int64_t dim = flat_.size(1);
+  const int64_t step = std::max<int64_t>(
+      1, options_.gather_bytes / (b * dim * static_cast<int64_t>(sizeof(float))));
+  at::Tensor distances = at::empty({b, m}, images.options());
+  for (int64_t begin = 0; begin < m; begin += step) {
+    const int64_t end = std::min(m, begin + step);
+    const at::Tensor pixels =
+        flat_.index_select(0, candidates.slice(1, begin, end).reshape(-1))
+            .reshape({b, end - begin, dim});
+    distances.slice(1, begin, end)
+        .copy_((pixels - query.unsqueeze(1)).square_().mul_(weights.unsqueeze(1)).sum(2));
+  }
+  distances.div_(known_count.clamp_min(1));  // [b, m]
   if (excluding) distances.masked_fill_(candidates == exclude.unsqueeze(1), kInf);
   auto [nearest, which] = distances.topk(options_.k, 1, /*largest=*/false);
   const at::Tensor w = at::softmax(-nearest / options_.temperature, 1);  // [b, k]
   const at::Tensor chosen =
-      pixels.gather(1, which.unsqueeze(2).expand({b, options_.k, pixels.size(2)}));
+      flat_.index_select(0, candidates.gather(1, which).reshape(-1)).reshape({b, options_.k, dim});
   const at::Tensor mean = (chosen * w.unsqueeze(2)).sum(1);  // [b, D]
   // Nothing known: every database image is as near as any other.
   const at::Tensor prediction =

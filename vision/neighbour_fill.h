@@ -35,13 +35,17 @@ struct NeighbourFillOptions {
   int64_t k = 20;              // neighbours averaged
   double temperature = 0.003;  // of the softmax over mean squared distances (data range 1)
   int64_t candidates = 400;    // kept by the coarse search and ranked on the exact distance
+  // Memory bound: candidate images are gathered for the exact distance at most this many
+  // bytes at a time (queries are searched in groups that fit, and one query's candidates in
+  // pieces that do).
+  int64_t gather_bytes = int64_t{64} << 20;
 };
 
 class NeighbourFill {
  public:
   // database [N, C, H, W] in [0, 1], held as float32 (a float32 contiguous tensor is shared,
   // not copied). Throws c10::Error for an empty database, k < 1 or k > N - 1, candidates <= k,
-  // or a temperature that is not positive and finite.
+  // a temperature that is not positive and finite, or gather_bytes < 1.
   NeighbourFill(const at::Tensor& database, const NeighbourFillOptions& options = {});
 
   // images [B, C, H, W] like the database's, masks [B, 1, H, W] (1 = hole, > 0.5 counts) ->

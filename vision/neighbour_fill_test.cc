@@ -65,6 +65,17 @@ TEST(NeighbourFillTest, ExactSearchMatchesTheDefinition) {
                    {.k = 4, .temperature = 0.01, .candidates = 40});
 }
 
+TEST(NeighbourFillTest, CandidatesGatheredInPiecesGiveTheSameFill) {
+  at::manual_seed(6);
+  // 1,200 bytes hold 2 candidate images of 12 x 12: each query's 40 candidates come in 20
+  // pieces, and the queries one at a time.
+  ExpectDefinition(at::rand({40, 1, 12, 12}), at::rand({5, 1, 12, 12}), PatchMasks(5, 12, 8),
+                   {.k = 4, .temperature = 0.01, .candidates = 40, .gather_bytes = 1200});
+  // The coarse stage's 20 candidates in pieces of 3 images.
+  ExpectDefinition(BlockImages(500, 1, 28, 2), BlockImages(7, 1, 28, 3), PatchMasks(7, 28, 11),
+                   {.k = 5, .temperature = 0.003, .candidates = 20, .gather_bytes = 10000});
+}
+
 TEST(NeighbourFillTest, CoarseSearchFindsTheNearestWhenBlockMeansAreExact) {
   // 70 queries: more than one chunk.
   ExpectDefinition(BlockImages(500, 1, 28, 2), BlockImages(70, 1, 28, 3), PatchMasks(70, 28, 11),
@@ -143,6 +154,7 @@ TEST(NeighbourFillTest, RejectsBadOptionsAndShapes) {
   EXPECT_NE(message({.k = 0}).find("k must be"), std::string::npos);
   EXPECT_NE(message({.k = 3, .candidates = 3}).find("candidates"), std::string::npos);
   EXPECT_NE(message({.k = 3, .temperature = 0}).find("temperature"), std::string::npos);
+  EXPECT_NE(message({.k = 3, .gather_bytes = 0}).find("gather_bytes"), std::string::npos);
   EXPECT_THROW(NeighbourFill(at::rand({0, 1, 8, 8}), {.k = 1}), c10::Error);
 
   const NeighbourFill fill(database, {.k = 2, .candidates = 5});
