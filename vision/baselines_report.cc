@@ -10,9 +10,11 @@
 // Prints a table (mean over images of per-image PSNR over the whole image and over the hole,
 // L1 over the hole, SSIM; see vision/metrics.h), writes it as JSON to --out and a PNG grid
 // (original | masked | mean fill | data-set mean fill | harmonic fill | nearest neighbours) of
-// the first --grid_rows test images. The data-set mean is the mean training image. Hole figures are n/a
-// (null in the JSON) when no image has a hole. Exits with 2 when the harmonic solver did not
-// reach its tolerance, with 1 and an `error: ...` line on bad flags or data.
+// the first --grid_rows test images. The data-set mean is the mean training image; the nearest
+// neighbours are the --neighbours training images nearest on the known pixels (0 leaves the
+// row out). Hole figures are n/a (null in the JSON) when no image has a hole. Exits with 2 when
+// the harmonic solver did not reach its tolerance, with 1 and an `error: ...` line on bad flags
+// or data.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
