@@ -369,10 +369,15 @@ absl::StatusOr<std::unique_ptr<BpeTokenizer>> LoadGpt2Tokenizer(
     if (!id.is_number_integer()) {
       return Problem(vocab_json, absl::StrCat("the id of '", token, "' is not an integer"));
     }
-    const int64_t i = id.get<int64_t>();
-    if (i < 0 || i >= static_cast<int64_t>(tokens.size()) || taken[i]) {
+    // An id above INT64_MAX would read as negative: it is checked as written.
+    const bool in_range = id.is_number_unsigned()
+                              ? id.get<uint64_t>() < tokens.size()
+                              : id.get<int64_t>() >= 0 &&
+                                    id.get<int64_t>() < static_cast<int64_t>(tokens.size());
+    const int64_t i = in_range ? id.get<int64_t>() : -1;
+    if (!in_range || taken[i]) {
       return Problem(vocab_json,
-                     absl::StrCat("id ", i, " of '", token, "' is repeated or outside 0..",
+                     absl::StrCat("id ", id.dump(), " of '", token, "' is repeated or outside 0..",
                                   tokens.size() - 1, " (ids must number the tokens densely)"));
     }
     taken[i] = true;

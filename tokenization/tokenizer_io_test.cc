@@ -246,6 +246,12 @@ TEST(Gpt2FilesTest, BadFilesAreNamed) {
   WriteFile(vocab, "{\"a\": 0, \"b\": 5}");
   EXPECT_THAT(LoadGpt2Tokenizer(vocab, merges).status().message(),
               HasSubstr(vocab + ": id 5 of 'b' is repeated or outside 0..1"));
+  WriteFile(vocab, "{\"a\": 0, \"b\": 18446744073709551615}");
+  EXPECT_THAT(LoadGpt2Tokenizer(vocab, merges).status().message(),
+              HasSubstr(": id 18446744073709551615 of 'b' is repeated or outside 0..1"));
+  WriteFile(vocab, "{\"a\": 0, \"b\": -1}");
+  EXPECT_THAT(LoadGpt2Tokenizer(vocab, merges).status().message(),
+              HasSubstr(": id -1 of 'b' is repeated or outside 0..1"));
   WriteFile(vocab, "{\"a\": 0}");
   EXPECT_THAT(LoadGpt2Tokenizer(vocab, merges).status().message(),
               HasSubstr("'<|endoftext|>' (bos) is not in the vocabulary"));
