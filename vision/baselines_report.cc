@@ -186,10 +186,6 @@ absl::StatusOr<int> Run() {
 
   Method mean{"mean fill"}, dataset_mean{"data-set mean"}, harmonic{"harmonic fill"};
   Method nearest{absl::StrCat("nearest neighbours (", absl::GetFlag(FLAGS_neighbours), ")")};
-  // Fills the holes of `images` from the k nearest training images.
-  const auto nearest_fill = [&](const at::Tensor& images, const at::Tensor& masks) {
-    return ApplyMask(images, masks) + knn->Predict(images, masks) * masks;
-  };
   int64_t max_iterations = 0;
   double max_residual = 0.0;
   bool converged = true;
@@ -219,8 +215,7 @@ absl::StatusOr<int> Run() {
     dataset_mean.metrics.Add(dataset_filled, images, masks);
     harmonic.metrics.Add(harmonic_filled, images, masks);
     if (knn != nullptr) {
-      nearest.metrics.Add(timed(nearest, [&] { return nearest_fill(images, masks); }), images,
-                          masks);
+      nearest.metrics.Add(timed(nearest, [&] { return knn->Fill(images, masks); }), images, masks);
     }
   }
   masked_fraction /= std::max<int64_t>(n, 1);
@@ -298,7 +293,7 @@ absl::StatusOr<int> Run() {
                                        MeanFill(images, masks),
                                        DatasetMeanFill(images, masks, mean_image),
                                        HarmonicFill(images, masks)};
-    if (knn != nullptr) columns.push_back(nearest_fill(images, masks));
+    if (knn != nullptr) columns.push_back(knn->Fill(images, masks));
     status = WriteComparisonGrid(grid_path, columns,
                                  {.padding = 2, .scale = absl::GetFlag(FLAGS_grid_scale)});
     if (!status.ok()) return status;

@@ -94,6 +94,11 @@ at::Tensor NeighbourFill::Predict(const at::Tensor& images, const at::Tensor& ma
   return at::cat(chunks).to(images.dtype());
 }
 
+at::Tensor NeighbourFill::Fill(const at::Tensor& images, const at::Tensor& masks,
+                               const at::Tensor& exclude) const {
+  return images * (1 - masks) + Predict(images, masks, exclude) * masks;
+}
+
 at::Tensor NeighbourFill::PredictChunk(const at::Tensor& images, const at::Tensor& known,
                                        const at::Tensor& exclude) const {
   constexpr float kInf = std::numeric_limits<float>::infinity();

@@ -108,6 +108,17 @@ TEST(NeighbourFillTest, AnImageIsItsOwnNeighbourUnlessExcluded) {
   EXPECT_TRUE(at::equal(fill.Predict(images, masks, none), images));
 }
 
+TEST(NeighbourFillTest, FillKeepsTheKnownPixelsAndTakesTheHolesFromThePrediction) {
+  at::manual_seed(7);
+  const at::Tensor images = at::rand({4, 1, 12, 12});
+  const at::Tensor masks = PatchMasks(4, 12, 9);
+  const NeighbourFill fill(at::rand({30, 1, 12, 12}), {.k = 3, .candidates = 30});
+  const at::Tensor filled = fill.Fill(images, masks);
+  const at::Tensor hole = masks.expand_as(images) > 0.5;
+  EXPECT_TRUE(filled.masked_select(~hole).equal(images.masked_select(~hole)));
+  EXPECT_TRUE(filled.masked_select(hole).equal(fill.Predict(images, masks).masked_select(hole)));
+}
+
 TEST(NeighbourFillTest, NoKnownPixelGivesTheMeanImage) {
   const at::Tensor database = BlockImages(50, 1, 8, 8);
   const NeighbourFill fill(database, {.k = 3, .temperature = 0.01, .candidates = 10});

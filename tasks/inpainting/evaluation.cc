@@ -44,7 +44,7 @@ std::vector<Method> ClassicalBaselines(const at::Tensor& mean_image,
     methods.push_back({absl::StrCat("nearest neighbours (", neighbours->options().k, ")"),
                        "nearest_neighbours",
                        [neighbours](const at::Tensor& x, const at::Tensor& m) {
-                         return vision::ApplyMask(x, m) + neighbours->Predict(x, m) * m;
+                         return neighbours->Fill(x, m);
                        }});
   }
   return methods;

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <random>
 #include <string>
 
@@ -80,6 +81,15 @@ LossCurve TrainOnOneBatch(MaskedPatchTransformer& model, const at::Tensor& image
   return curve;
 }
 
+// The configuration of `options` without `keys`, as a checkpoint written before those keys
+// existed holds it, loaded back.
+absl::StatusOr<MaskedPatchTransformerOptions> LoadWithout(
+    const MaskedPatchTransformerOptions& options, std::initializer_list<const char*> keys) {
+  nlohmann::json config = MaskedPatchTransformerConfig(options);
+  for (const char* key : keys) config.erase(key);
+  return MaskedPatchTransformerOptionsFromConfig(config);
+}
+
 TEST(MaskedPatchTransformerTest, PredictsEveryPixelForPatchAndCentreMasks) {
   torch::manual_seed(0);
   MaskedPatchTransformer model(Tiny());
@@ -144,11 +154,8 @@ TEST(MaskedPatchTransformerTest, ConfigRoundTripsAndRejectsBadSizes) {
 }
 
 TEST(MaskedPatchTransformerTest, ConfigWithoutRefinementHeadLoadsAsNoHead) {
-  nlohmann::json config = MaskedPatchTransformerConfig(Tiny());
-  config.erase("refine_blocks");
-  config.erase("refine_channels");
   absl::StatusOr<MaskedPatchTransformerOptions> options =
-      MaskedPatchTransformerOptionsFromConfig(config);
+      LoadWithout(Tiny(), {"refine_blocks", "refine_channels"});
   ASSERT_TRUE(options.ok()) << options.status();
   EXPECT_EQ(options->refine_blocks, 0);
   MaskedPatchTransformer model(*options);
@@ -237,11 +244,8 @@ TEST(MaskedPatchTransformerTest, LossAndConvDepthRoundTripAndOldConfigsKeepTheir
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(back->loss, "psnr");
   EXPECT_EQ(back->conv_depth, 1);
-  nlohmann::json old = MaskedPatchTransformerConfig(options);
-  old.erase("loss");
-  old.erase("conv_depth");
   absl::StatusOr<MaskedPatchTransformerOptions> loaded =
-      MaskedPatchTransformerOptionsFromConfig(old);
+      LoadWithout(options, {"loss", "conv_depth"});
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   EXPECT_EQ(loaded->loss, "mse");
   EXPECT_EQ(loaded->conv_depth, 2);
@@ -261,11 +265,8 @@ TEST(MaskedPatchTransformerTest, ConvStemConfigRoundTripsAndNeedsMatchingPatches
   bad["conv_channels"] = 0;
   EXPECT_FALSE(MaskedPatchTransformerOptionsFromConfig(bad).ok());
   // Configurations from before the stem load without one.
-  nlohmann::json old = MaskedPatchTransformerConfig(Tiny());
-  old.erase("conv_levels");
-  old.erase("conv_channels");
   absl::StatusOr<MaskedPatchTransformerOptions> loaded =
-      MaskedPatchTransformerOptionsFromConfig(old);
+      LoadWithout(Tiny(), {"conv_levels", "conv_channels"});
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   EXPECT_EQ(loaded->conv_levels, 0);
 }
@@ -286,12 +287,8 @@ TEST(MaskedPatchTransformerTest, PriorConfigRoundTripsAndOldConfigsLoadWithout) 
   EXPECT_EQ(back->neighbours, 5);
   EXPECT_EQ(back->neighbour_temperature, 0.01);
   EXPECT_EQ(back->neighbour_candidates, 50);
-  nlohmann::json old = MaskedPatchTransformerConfig(TinyWithPrior(5));
-  old.erase("neighbours");
-  old.erase("neighbour_temperature");
-  old.erase("neighbour_candidates");
-  absl::StatusOr<MaskedPatchTransformerOptions> loaded =
-      MaskedPatchTransformerOptionsFromConfig(old);
+  absl::StatusOr<MaskedPatchTransformerOptions> loaded = LoadWithout(
+      TinyWithPrior(5), {"neighbours", "neighbour_temperature", "neighbour_candidates"});
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   EXPECT_EQ(loaded->neighbours, 0);
   EXPECT_FALSE(MaskedPatchTransformer(*loaded).UsesTrainingImages());

@@ -56,14 +56,14 @@ InpaintingTask TransformerTask() {
   task.usage =
       "Inpainting with a masked-autoencoder style Transformer: train and evaluate, or "
       "--checkpoint --input.";
-  // 3.5 epochs of 60,000 images with the nearest-neighbour prior: 20.02 dB / SSIM 0.745 on
-  // the 10,000 test images, in 16 min 25 s with evaluation on two cores at 226 images/s. The
-  // search takes about a fifth of a training step (258 and 228 against 306 and 313 images/s
-  // without it, over 400 updates). Without the prior (--neighbours=0), 13,500 updates gave
-  // 19.31 dB / 0.716 in 19 min 22 s at 190 images/s on a busier host. The cosine decay ends at 0: 0.07 dB and
-  // 0.003 SSIM above ending at 0.1 x lr. Small batches: at a fixed number of images, 16 per update learn more than 64
-  // and cost no more per image. No clipping: the PSNR loss's gradient is 1/MSE times the
-  // MSE's, and Adam takes care of its scale.
+  // 3.5 epochs of 60,000 images with the nearest-neighbour prior: 20.02 dB / SSIM 0.745 on the
+  // 10,000 test images, in 16 min 25 s with evaluation on two cores at 226 images/s. The search
+  // takes about a fifth of a training step (258 and 228 against 306 and 313 images/s without it,
+  // over 400 updates). Without the prior (--neighbours=0), 13,500 updates gave 19.31 dB / 0.716 in
+  // 19 min 22 s at 190 images/s on a busier host. The cosine decay ends at 0: 0.07 dB and 0.003
+  // SSIM above ending at 0.1 x lr. Small batches: at a fixed number of images, 16 per update learn
+  // more than 64 and cost no more per image. No clipping: the PSNR loss's gradient is 1/MSE times
+  // the MSE's, and Adam takes care of its scale.
   task.defaults = {.steps = 13000,
                    .lr = 4e-3,
                    .warmup_steps = 100,
